@@ -1,0 +1,213 @@
+/*
+ * Tree and file-list objects: encoding, and parsing that treats every
+ * byte as hostile (it may come from a damaged pack or another machine).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hash.h"
+#include "objects.h"
+#include "pack.h"
+
+bool lmd_name_ok(const char *name, size_t len)
+{
+	if (len == 0 || len > 4095)
+		return false;
+	if ((len == 1 && name[0] == '.') || (len == 2 && name[0] == '.' && name[1] == '.'))
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (name[i] == '/' || name[i] == '\0')
+			return false;
+	return true;
+}
+
+int lmd_tree_entry_cmp(const void *a, const void *b)
+{
+	const lmd_tree_entry *x = a, *y = b;
+	return strcmp(x->name, y->name);
+}
+
+int lmd_tree_encode(const lmd_tree_entry *e, size_t n, lmd_buf *out, lmd_oid *ret_id)
+{
+	char hex[LMD_OID_HEXSZ + 1];
+	int r;
+
+	lmd_buf_clear(out);
+	if ((r = lmd_buf_puts(out, LMD_TREE_MAGIC)) < 0)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		lmd_oid_fmt(hex, &e[i].id);
+		r = lmd_buf_printf(out, "%o %llu %llu %s %s", e[i].mode, (unsigned long long)e[i].size,
+				   (unsigned long long)e[i].files, hex, e[i].name);
+		if (r < 0 || (r = lmd_buf_put(out, "", 1)) < 0)
+			return r;
+	}
+	return lmd_sha256_buf(out->ptr, out->len, ret_id);
+}
+
+static int parse_u64(const char **pp, const char *end, int base, uint64_t *ret)
+{
+	const char *p = *pp;
+	uint64_t v = 0;
+	if (p >= end || *p == ' ')
+		return -1;
+	while (p < end && *p != ' ') {
+		int d = *p - '0';
+		if (d < 0 || d >= base)
+			return -1;
+		if (v > (UINT64_MAX - (uint64_t)d) / (uint64_t)base)
+			return -1;
+		v = v * (uint64_t)base + (uint64_t)d;
+		p++;
+	}
+	if (p >= end)
+		return -1;
+	*pp = p + 1;
+	*ret = v;
+	return 0;
+}
+
+int lmd_tree_parse(lmd_buf *raw, lmd_tree *ret)
+{
+	lmd_tree t = { 0 };
+	const char *p, *end;
+	size_t cap = 0;
+
+	t.raw = *raw;
+	*raw = (lmd_buf)LMD_BUF_INIT;
+	p = (const char *)t.raw.ptr;
+	end = p + t.raw.len;
+	if (t.raw.len < strlen(LMD_TREE_MAGIC) || memcmp(p, LMD_TREE_MAGIC, strlen(LMD_TREE_MAGIC)) != 0)
+		goto bad;
+	p += strlen(LMD_TREE_MAGIC);
+	while (p < end) {
+		lmd_tree_entry e;
+		uint64_t mode;
+		const char *nul;
+		if (parse_u64(&p, end, 8, &mode) < 0 || parse_u64(&p, end, 10, &e.size) < 0 ||
+		    parse_u64(&p, end, 10, &e.files) < 0)
+			goto bad;
+		if (mode != LMD_MODE_FILE && mode != LMD_MODE_EXEC && mode != LMD_MODE_LINK && mode != LMD_MODE_DIR)
+			goto bad;
+		if (e.size > (1ull << 62) || e.files > (1ull << 40))
+			goto bad;
+		if (end - p < LMD_OID_HEXSZ + 1 || lmd_oid_parse(&e.id, p, LMD_OID_HEXSZ) < 0 ||
+		    p[LMD_OID_HEXSZ] != ' ')
+			goto bad;
+		p += LMD_OID_HEXSZ + 1;
+		nul = memchr(p, '\0', (size_t)(end - p));
+		if (!nul || !lmd_name_ok(p, (size_t)(nul - p)))
+			goto bad;
+		e.mode = (uint32_t)mode;
+		e.name = p;
+		if (mode != LMD_MODE_DIR && e.files != 1)
+			goto bad;
+		if (t.n && strcmp(t.entries[t.n - 1].name, e.name) >= 0)
+			goto bad; /* unsorted or duplicate */
+		if (t.n == cap) {
+			cap = cap ? cap * 2 : 16;
+			lmd_tree_entry *ne = lmd_reallocarray(t.entries, cap, sizeof(*ne));
+			if (!ne) {
+				lmd_tree_release(&t);
+				return -ENOMEM;
+			}
+			t.entries = ne;
+		}
+		t.entries[t.n++] = e;
+		p = nul + 1;
+	}
+	*ret = t;
+	return 0;
+bad:
+	lmd_tree_release(&t);
+	return lmd_error_set(LMD_ECORRUPT, "a tree object is malformed");
+}
+
+void lmd_tree_release(lmd_tree *t)
+{
+	free(t->entries);
+	lmd_buf_release(&t->raw);
+	memset(t, 0, sizeof(*t));
+}
+
+const lmd_tree_entry *lmd_tree_find(const lmd_tree *t, const char *name)
+{
+	size_t lo = 0, hi = t->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(t->entries[mid].name, name);
+		if (c == 0)
+			return &t->entries[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+int lmd_filelist_encode(uint64_t size, const lmd_chunk_ref *c, uint32_t n, lmd_buf *out)
+{
+	size_t need = LMD_FILE_HDR + (size_t)n * LMD_FILE_ENT + 32;
+	lmd_oid sum;
+	uint8_t *p;
+	int r;
+
+	lmd_buf_clear(out);
+	if ((r = lmd_buf_grow(out, need)) < 0)
+		return r;
+	p = out->ptr;
+	memcpy(p, LMD_FILE_MAGIC, 8);
+	lmd_put_le64(p + 8, size);
+	lmd_put_le32(p + 16, n);
+	lmd_put_le32(p + 20, 0);
+	p += LMD_FILE_HDR;
+	for (uint32_t i = 0; i < n; i++, p += LMD_FILE_ENT) {
+		memcpy(p, c[i].id.id, 32);
+		lmd_put_le32(p + 32, c[i].len);
+	}
+	if ((r = lmd_sha256_buf(out->ptr, need - 32, &sum)) < 0)
+		return r;
+	memcpy(p, sum.id, 32);
+	out->len = need;
+	return 0;
+}
+
+int lmd_filelist_parse(const uint8_t *p, size_t len, uint64_t *ret_size,
+		       lmd_chunk_ref **ret_chunks, uint32_t *ret_n)
+{
+	uint64_t size, sum = 0;
+	uint32_t n;
+	lmd_chunk_ref *c;
+
+	if (len < LMD_FILE_HDR + 32 || memcmp(p, LMD_FILE_MAGIC, 8) != 0)
+		goto bad;
+	size = lmd_get_le64(p + 8);
+	n = lmd_get_le32(p + 16);
+	if ((uint64_t)LMD_FILE_HDR + (uint64_t)n * LMD_FILE_ENT + 32 != len)
+		goto bad;
+	c = lmd_reallocarray(NULL, n ? n : 1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < n; i++) {
+		const uint8_t *e = p + LMD_FILE_HDR + (size_t)i * LMD_FILE_ENT;
+		memcpy(c[i].id.id, e, 32);
+		c[i].len = lmd_get_le32(e + 32);
+		if (c[i].len == 0) {
+			free(c);
+			goto bad;
+		}
+		sum += c[i].len;
+	}
+	if (sum != size) {
+		free(c);
+		goto bad;
+	}
+	*ret_size = size;
+	*ret_chunks = c;
+	*ret_n = n;
+	return 0;
+bad:
+	return lmd_error_set(LMD_ECORRUPT, "a file list object is malformed");
+}

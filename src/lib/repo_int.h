@@ -1,0 +1,67 @@
+/*
+ * The repository handle's insides, shared by the operation files (add.c,
+ * status.c, checkout.c, ...).  Paths inside lmdata are relative to the
+ * work tree's top ("data/train.jsonl"); `top` is absolute.
+ */
+#ifndef LMD_REPO_INT_H
+#define LMD_REPO_INT_H
+
+#include "chunker.h"
+#include "config.h"
+#include "git.h"
+#include "lmdata/lmdata.h"
+#include "store.h"
+
+struct lmd_repo {
+	char *top;        /* work tree top, absolute, no trailing slash */
+	char *lmdir;      /* top/.lmdata */
+	lmd_git *git;
+	lmd_config *cfg, *cfg_local;
+	lmd_store *store;
+	lmd_chunker chunker;
+	int level;
+	unsigned jobs;
+	int lock_fd;
+	lmd_progress_cb progress;
+	void *progress_payload;
+	lmd_progress prog;
+	int64_t prog_last;
+};
+
+/* The store, opened on first use. */
+int lmd__repo_store(lmd_repo *r, lmd_store **ret);
+/* Take the writer lock (waits a few seconds for another writer). */
+int lmd__repo_lock(lmd_repo *r);
+void lmd__repo_unlock(lmd_repo *r);
+unsigned lmd__repo_jobs(lmd_repo *r);
+
+/*
+ * Resolve a user's path (relative to the current directory) to a path
+ * relative to the top.  The last component is not followed if it is a
+ * link.  "" is the top itself.  LMD_EBADINPUT outside the work tree.
+ */
+int lmd__resolve(lmd_repo *r, const char *user, char **ret_rel);
+/* top + "/" + rel, malloc'd. */
+char *lmd__abs(lmd_repo *r, const char *rel);
+
+/* Progress: set the phase/totals, then report increments (rate-limited). */
+void lmd__progress_start(lmd_repo *r, const char *phase, uint64_t bytes_total, uint64_t files_total);
+void lmd__progress_add(lmd_repo *r, uint64_t bytes, uint64_t files);
+void lmd__progress_end(lmd_repo *r);
+
+/* Datasets: every manifest in the git index, as (manifest path, data path). */
+typedef struct lmd_dataset {
+	char *mpath;   /* "data/train.jsonl.lmd" */
+	char *path;    /* "data/train.jsonl" */
+} lmd_dataset;
+int lmd__datasets(lmd_repo *r, lmd_dataset **ret, size_t *ret_n);
+void lmd__datasets_free(lmd_dataset *d, size_t n);
+/* Does rel (a path) select dataset d: equal, inside it, or containing it? */
+bool lmd__path_selects(const char *sel, const char *dataset);
+/* Read and parse the manifest at mpath (relative). */
+int lmd__manifest_read(lmd_repo *r, const char *mpath, lmd_manifest *ret);
+
+/* Path checks shared by add/rm: is rel .git/.lmdata or inside them? */
+bool lmd__path_reserved(const char *rel);
+
+#endif
