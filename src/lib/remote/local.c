@@ -253,7 +253,7 @@ static int make_parents(local_backend *lb, const char *key)
 	lmd__rbuf p = LMD__RBUF_INIT(0);
 	int r = path_of(lb, key, &p);
 
-	for (size_t i = strlen(lb->root) + 1; r >= 0 && i < p.len; i++) {
+	for (size_t i = 1; r >= 0 && i < p.len; i++) { /* the root too: mkdir -p */
 		if (p.ptr[i] != '/')
 			continue;
 		p.ptr[i] = '\0';
