@@ -1,0 +1,176 @@
+/*
+ * lmd_fsck: verify the whole store (every pack's checksum, every object's
+ * sha256) and that every object the work tree's manifests need is present
+ * and intact; name the tracked files that a damaged or missing object
+ * breaks.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "oidset.h"
+#include "walk.h"
+
+struct fsck_ctx {
+	lmd_repo *r;
+	lmd_store *s;
+	lmd_fsck_cb cb;
+	void *payload;
+	lmd_oidset bad;
+	lmd_fsck_stats st;
+	int problems;
+	lmd_buf buf;
+};
+
+static void report(struct fsck_ctx *c, const lmd_oid *pack, const lmd_oid *obj, const char *what, const char *path)
+{
+	char ph[LMD_OID_HEXSZ + 1], oh[LMD_OID_HEXSZ + 1];
+	const char *paths[2] = { path, NULL };
+	lmd_fsck_problem p = { .what = what, .paths = paths };
+	if (pack) {
+		lmd_oid_fmt(ph, pack);
+		p.pack = ph;
+	}
+	if (obj) {
+		lmd_oid_fmt(oh, obj);
+		p.object = oh;
+	}
+	c->problems++;
+	if (c->cb)
+		c->cb(&p, c->payload);
+}
+
+static void bad_cb(const lmd_oid *pack, const lmd_oid *id, const char *what, void *payload)
+{
+	struct fsck_ctx *c = payload;
+	if (id)
+		lmd_oidset_add(&c->bad, id);
+	c->st.damaged++;
+	report(c, pack, id, what, NULL);
+}
+
+/* Is this object present and undamaged?  Sets a message for the caller. */
+static const char *obj_problem(struct fsck_ctx *c, const lmd_oid *id, int type)
+{
+	if (lmd_oidset_has(&c->bad, id))
+		return "uses a damaged object";
+	if (!lmd_store_has(c->s, id, type))
+		return "uses an object missing from the store";
+	return NULL;
+}
+
+static int check_file(const char *path, const lmd_tree_entry *e, void *payload)
+{
+	struct fsck_ctx *c = payload;
+	lmd_loc loc;
+	const char *why;
+
+	if (e->mode != LMD_MODE_LINK && e->size == 0)
+		return 0;
+	if (lmd_store_find(c->s, &e->id, LMD_OBJ_DATA, &loc) == 0) {
+		if ((why = obj_problem(c, &e->id, LMD_OBJ_DATA))) {
+			report(c, NULL, &e->id, why, path);
+		}
+		return 0;
+	}
+	if ((why = obj_problem(c, &e->id, LMD_OBJ_FILE))) {
+		if (!lmd_store_has(c->s, &e->id, 0))
+			c->st.missing++;
+		report(c, NULL, &e->id, why, path);
+		return 0;
+	}
+	{
+		lmd_chunk_ref *ch = NULL;
+		uint32_t n = 0;
+		uint64_t size;
+		if (lmd_store_get(c->s, &e->id, LMD_OBJ_FILE, &c->buf) < 0 ||
+		    lmd_filelist_parse(c->buf.ptr, c->buf.len, &size, &ch, &n) < 0) {
+			report(c, NULL, &e->id, "its chunk list is damaged", path);
+			lmd_error_clear();
+			return 0;
+		}
+		for (uint32_t i = 0; i < n; i++)
+			if ((why = obj_problem(c, &ch[i].id, LMD_OBJ_DATA))) {
+				if (!lmd_store_has(c->s, &ch[i].id, 0))
+					c->st.missing++;
+				report(c, NULL, &ch[i].id, why, path);
+				break;
+			}
+		free(ch);
+	}
+	return 0;
+}
+
+static int check_tree(const lmd_oid *id, const char *path, void *payload)
+{
+	struct fsck_ctx *c = payload;
+	const char *why = obj_problem(c, id, LMD_OBJ_TREE);
+	if (why) {
+		report(c, NULL, id, why, path);
+		return LMD_ECORRUPT; /* cannot descend: stop this dataset */
+	}
+	return 0;
+}
+
+static int count_entry(const lmd_oid *id, const lmd_loc *loc, void *payload)
+{
+	(void)id;
+	(void)loc;
+	((struct fsck_ctx *)payload)->st.objects++;
+	return 0;
+}
+
+int lmd_fsck(lmd_repo *r, lmd_fsck_cb cb, void *payload, lmd_fsck_stats *ret_stats)
+{
+	struct fsck_ctx c = { .r = r, .cb = cb, .payload = payload };
+	lmd_dataset *ds = NULL;
+	size_t nds = 0;
+	lmd_zctx *z = NULL;
+	uint64_t total = 0;
+	int rc;
+
+	if ((rc = lmd__repo_store(r, &c.s)) < 0 || (rc = lmd_zctx_new(1, &z)) < 0)
+		goto done;
+	for (uint32_t i = 0; i < lmd_store_pack_count(c.s); i++)
+		total += lmd_store_pack_size(c.s, i);
+	lmd_store_foreach(c.s, count_entry, &c);
+	lmd__progress_start(r, "verifying", total, lmd_store_pack_count(c.s));
+	for (uint32_t i = 0; i < lmd_store_pack_count(c.s); i++) {
+		uint64_t done = 0;
+		rc = lmd_store_verify_pack(c.s, i, z, bad_cb, &c, &done);
+		if (rc < 0)
+			goto done;
+		c.st.packs++;
+		c.st.bytes += lmd_store_pack_size(c.s, i);
+		lmd__progress_add(r, lmd_store_pack_size(c.s, i), 1);
+	}
+	lmd__progress_end(r);
+	if ((rc = lmd__datasets(r, &ds, &nds)) < 0)
+		goto done;
+	for (size_t i = 0; i < nds; i++) {
+		lmd_manifest m = { 0 };
+		lmd_walk_cbs cbs = { .tree = check_tree, .file = check_file };
+		if (lmd__manifest_read(r, ds[i].mpath, &m) < 0) {
+			report(&c, NULL, NULL, lmd_error_last(), ds[i].mpath);
+			lmd_error_clear();
+			continue;
+		}
+		rc = lmd_walk_manifest(c.s, ds[i].path, &m, &cbs, &c);
+		lmd_manifest_release(&m);
+		if (rc == -ENOMEM)
+			goto done;
+		if (rc < 0 && rc != LMD_ECORRUPT) {
+			report(&c, NULL, NULL, lmd_error_last(), ds[i].path);
+		}
+		lmd_error_clear();
+	}
+	rc = c.problems;
+done:
+	lmd__progress_end(r);
+	if (ret_stats)
+		*ret_stats = c.st;
+	lmd__datasets_free(ds, nds);
+	lmd_oidset_release(&c.bad);
+	lmd_buf_release(&c.buf);
+	lmd_zctx_free(z);
+	return rc;
+}

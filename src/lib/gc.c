@@ -1,0 +1,286 @@
+/*
+ * lmd_gc: remove objects that no manifest of the work tree needs.
+ *
+ * Mark: walk every manifest's trees and file lists into a set of live ids
+ * (any unreadable manifest or missing tree stops gc: it cannot know what
+ * that data needs).  Sweep, per pack: all live, keep it; none live, delete
+ * it; some live, copy the live objects block by block into new packs,
+ * seal those, and only then delete the old pack.  An interruption leaves
+ * either the old pack or both (duplicates are harmless), never neither.
+ */
+#include <dirent.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "oidset.h"
+#include "hash.h"
+#include "walk.h"
+
+struct gc_ctx {
+	lmd_store *s;
+	lmd_oidset live;
+	lmd_buf buf;
+};
+
+static int mark_tree(const lmd_oid *id, const char *path, void *payload)
+{
+	(void)path;
+	return lmd_oidset_add(&((struct gc_ctx *)payload)->live, id) < 0 ? -ENOMEM : 0;
+}
+
+static int mark_file(const char *path, const lmd_tree_entry *e, void *payload)
+{
+	struct gc_ctx *c = payload;
+	lmd_chunk_ref *ch = NULL;
+	uint32_t n = 0;
+	uint64_t size;
+	int r;
+
+	if (lmd_oidset_add(&c->live, &e->id) < 0)
+		return -ENOMEM;
+	if (lmd_store_has(c->s, &e->id, LMD_OBJ_DATA) || e->size == 0)
+		return 0;
+	if ((r = lmd_store_get(c->s, &e->id, LMD_OBJ_FILE, &c->buf)) < 0 ||
+	    (r = lmd_filelist_parse(c->buf.ptr, c->buf.len, &size, &ch, &n)) < 0)
+		return lmd_error_wrap(r, "cannot read the chunk list of '%s' (run 'lmdata fsck'); nothing was deleted",
+				      path);
+	for (uint32_t i = 0; i < n; i++)
+		if (lmd_oidset_add(&c->live, &ch[i].id) < 0) {
+			free(ch);
+			return -ENOMEM;
+		}
+	free(ch);
+	return 0;
+}
+
+struct pack_count {
+	uint32_t pack;
+	uint64_t live, dead, live_bytes, dead_bytes;
+	struct gc_ctx *c;
+};
+
+static int count_cb(const lmd_oid *id, const lmd_loc *loc, void *payload)
+{
+	struct pack_count *pc = payload;
+	if (loc->pack != pc->pack)
+		return 0;
+	if (lmd_oidset_has(&pc->c->live, id)) {
+		pc->live++;
+		pc->live_bytes += loc->len;
+	} else {
+		pc->dead++;
+		pc->dead_bytes += loc->len;
+	}
+	return 0;
+}
+
+struct blk_ref {
+	lmd_loc loc;
+};
+
+static int collect_blocks(const lmd_oid *id, const lmd_loc *loc, void *payload)
+{
+	void **a = payload;
+	lmd_buf *b = a[0];
+	uint32_t pack = *(uint32_t *)a[1];
+	(void)id;
+	if (loc->pack != pack)
+		return 0;
+	return lmd_buf_put(b, loc, sizeof(*loc));
+}
+
+static int cmp_loc(const void *x, const void *y)
+{
+	const lmd_loc *a = x, *b = y;
+	return a->block_off < b->block_off ? -1 : a->block_off > b->block_off;
+}
+
+/* Copy the live objects of one pack into the packer, block by block. */
+static int rewrite_pack(struct gc_ctx *c, lmd_packer *pk, uint32_t pack, lmd_zctx *z)
+{
+	lmd_buf locs = LMD_BUF_INIT, raw = LMD_BUF_INIT, enc = LMD_BUF_INIT;
+	void *args[2] = { &locs, &pack };
+	lmd_blk_entry *ents = NULL;
+	size_t n;
+	int r;
+
+	if ((r = lmd_store_foreach(c->s, collect_blocks, args)) < 0)
+		goto done;
+	n = locs.len / sizeof(lmd_loc);
+	qsort(locs.ptr, n, sizeof(lmd_loc), cmp_loc);
+	for (size_t i = 0; i < n;) {
+		lmd_loc *l = (lmd_loc *)locs.ptr + i;
+		lmd_block blk;
+		uint32_t nl = 0;
+		size_t j = i;
+		while (j < n && ((lmd_loc *)locs.ptr)[j].block_off == l->block_off)
+			j++;
+		i = j;
+		if ((r = lmd_store_read_block(c->s, l, z, &blk)) < 0)
+			goto done;
+		free(ents);
+		ents = lmd_calloc(blk.count ? blk.count : 1, sizeof(*ents));
+		if (!ents) {
+			lmd_block_release(&blk);
+			r = -ENOMEM;
+			goto done;
+		}
+		lmd_buf_clear(&raw);
+		uint32_t off = 0;
+		for (uint32_t k = 0; k < blk.count; k++) {
+			lmd_blk_entry *e = &blk.entries[k];
+			if (lmd_oidset_has(&c->live, &e->id)) {
+				lmd_oid got;
+				/* Never copy a damaged object into a fresh pack. */
+				if (e->type != LMD_OBJ_FILE && (lmd_sha256_buf(blk.raw + off, e->len, &got) < 0 ||
+								lmd_oid_cmp(&got, &e->id) != 0)) {
+					lmd_block_release(&blk);
+					r = lmd_error_set(LMD_ECORRUPT, "a live object is damaged; run 'lmdata fsck' "
+								       "before gc (nothing was deleted)");
+					goto done;
+				}
+				ents[nl++] = *e;
+				if ((r = lmd_buf_put(&raw, blk.raw + off, e->len)) < 0) {
+					lmd_block_release(&blk);
+					goto done;
+				}
+			}
+			off += e->len;
+		}
+		lmd_block_release(&blk);
+		if (nl && ((r = lmd_block_encode(ents, nl, raw.ptr, (uint32_t)raw.len, z, &enc)) < 0 ||
+			   (r = lmd_packer_add_encoded(pk, enc.ptr, enc.len)) < 0))
+			goto done;
+	}
+	r = 0;
+done:
+	free(ents);
+	lmd_buf_release(&locs);
+	lmd_buf_release(&raw);
+	lmd_buf_release(&enc);
+	return r;
+}
+
+static void remove_pack(lmd_store *s, const lmd_oid *pid)
+{
+	char *i = lmd_store_pack_path(s, pid, "idx"), *p = lmd_store_pack_path(s, pid, "pack");
+	/* The index first: without it the pack is invisible. */
+	if (i)
+		unlink(i);
+	if (p)
+		unlink(p);
+	free(i);
+	free(p);
+}
+
+/* Leftovers of interrupted writers: temp files, packs without an index. */
+static void sweep_leftovers(lmd_store *s, bool dry)
+{
+	char *dir = lmd_path_join(lmd_store_dir(s), "packs");
+	DIR *d = dir ? opendir(dir) : NULL;
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		size_t n = strlen(de->d_name);
+		bool tmp = strstr(de->d_name, ".lmdtmp.") != NULL;
+		bool orphan = false;
+		if (n == LMD_OID_HEXSZ + 5 && !strcmp(de->d_name + LMD_OID_HEXSZ, ".pack")) {
+			char *idx = lmd_asprintf("%s/%.*s.idx", dir, LMD_OID_HEXSZ, de->d_name);
+			orphan = idx && access(idx, F_OK) != 0;
+			free(idx);
+		}
+		if ((tmp || orphan) && !dry)
+			unlinkat(dirfd(d), de->d_name, 0);
+	}
+	if (d)
+		closedir(d);
+	free(dir);
+}
+
+int lmd_gc(lmd_repo *r, unsigned flags, lmd_gc_stats *ret_stats)
+{
+	struct gc_ctx c = { 0 };
+	lmd_gc_stats st = { 0 };
+	lmd_dataset *ds = NULL;
+	size_t nds = 0;
+	lmd_packer *pk = NULL;
+	lmd_zctx *z = NULL;
+	lmd_oid *old = NULL;
+	size_t nold = 0;
+	bool dry = flags & LMD_GC_DRY_RUN;
+	int rc;
+
+	if ((rc = lmd__repo_lock(r)) < 0 || (rc = lmd__repo_store(r, &c.s)) < 0)
+		goto done;
+	if ((rc = lmd_store_refresh(c.s)) < 0 || (rc = lmd__datasets(r, &ds, &nds)) < 0)
+		goto done;
+	for (size_t i = 0; i < nds; i++) {
+		lmd_manifest m = { 0 };
+		lmd_walk_cbs cbs = { .tree = mark_tree, .file = mark_file };
+		if ((rc = lmd__manifest_read(r, ds[i].mpath, &m)) < 0) {
+			lmd_error_wrap(rc, "gc needs every manifest readable; nothing was deleted");
+			goto done;
+		}
+		rc = lmd_walk_manifest(c.s, ds[i].path, &m, &cbs, &c);
+		lmd_manifest_release(&m);
+		if (rc < 0)
+			goto done;
+	}
+	if ((rc = lmd_zctx_new(r->level, &z)) < 0)
+		goto done;
+	old = lmd_calloc(lmd_store_pack_count(c.s) + 1, sizeof(*old));
+	if (!old) {
+		rc = -ENOMEM;
+		goto done;
+	}
+	uint32_t npacks = lmd_store_pack_count(c.s);
+	for (uint32_t p = 0; p < npacks; p++) {
+		struct pack_count pc = { .pack = p, .c = &c };
+		uint64_t size = lmd_store_pack_size(c.s, p);
+		lmd_store_foreach(c.s, count_cb, &pc);
+		st.bytes_before += size;
+		st.objects_kept += pc.live;
+		st.objects_removed += pc.dead;
+		if (pc.dead == 0) {
+			st.bytes_after += size;
+			continue;
+		}
+		if (pc.live == 0) {
+			st.packs_removed++;
+		} else {
+			uint64_t tot = pc.live_bytes + pc.dead_bytes;
+			st.packs_rewritten++;
+			st.bytes_after += tot ? (uint64_t)((double)size * (double)pc.live_bytes / (double)tot) : 0;
+			if (!dry) {
+				if (!pk && (rc = lmd_packer_new(c.s, &pk)) < 0)
+					goto done;
+				if ((rc = rewrite_pack(&c, pk, p, z)) < 0)
+					goto done;
+			}
+		}
+		old[nold++] = *lmd_store_pack_id(c.s, p);
+	}
+	if (!dry) {
+		/* New packs are sealed before any old one goes. */
+		if (pk && (rc = lmd_packer_finish(pk)) < 0)
+			goto done;
+		for (size_t i = 0; i < nold; i++)
+			remove_pack(c.s, &old[i]);
+		if (nold)
+			lmd_fsync_dir(lmd_store_dir(c.s));
+	}
+	sweep_leftovers(c.s, dry);
+	rc = 0;
+done:
+	if (ret_stats)
+		*ret_stats = st;
+	lmd_packer_free(pk);
+	lmd_zctx_free(z);
+	free(old);
+	lmd_oidset_release(&c.live);
+	lmd_buf_release(&c.buf);
+	lmd__datasets_free(ds, nds);
+	lmd__repo_unlock(r);
+	return rc;
+}

@@ -1,0 +1,400 @@
+/*
+ * The restore pipeline (see restore.h).
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hash.h"
+#include "objects.h"
+#include "pool.h"
+#include "restore.h"
+
+struct out_file {
+	char *abs, *rel, *tmp;
+	int fd;
+	bool own_fd;
+	lmd_oid id;
+	uint64_t size, written;
+	bool exec, started;
+	struct out_file *next;
+};
+
+struct slice {
+	struct out_file *f;
+	uint32_t raw_off, len;
+	lmd_oid id;
+};
+
+struct task {
+	lmd_job job;
+	lmd_store *store;
+	lmd_loc loc;
+	struct slice *sl;
+	uint32_t n, cap;
+	lmd_block blk;
+};
+
+struct lmd_restore {
+	lmd_store *s;
+	lmd_pool *pool;
+	unsigned max_inflight;
+	struct task **ring;
+	unsigned head, count;
+	struct task *cur;
+	struct out_file *files_head, *files_tail;
+	lmd_sha256 *fh;
+	struct out_file *hashing;    /* the file the running digest belongs to */
+	lmd_restore_done done;
+	void *payload;
+	void (*progress)(uint64_t, uint64_t, void *);
+	void *progress_payload;
+	lmd_buf tmpbuf;
+};
+
+static void task_work(lmd_job *job, lmd_worker_ctx *w)
+{
+	struct task *t = (struct task *)job;
+	int r = lmd_store_read_block(t->store, &t->loc, w->z, &t->blk);
+	if (r < 0) {
+		lmd_job_fail(job, r);
+		return;
+	}
+	for (uint32_t i = 0; i < t->n; i++) {
+		struct slice *s = &t->sl[i];
+		lmd_oid got;
+		if (s->raw_off > t->blk.raw_len || s->len > t->blk.raw_len - s->raw_off) {
+			lmd_error_set(LMD_ECORRUPT, "a chunk of '%s' lies outside its block", s->f->rel);
+			lmd_job_fail(job, LMD_ECORRUPT);
+			return;
+		}
+		lmd_sha256_init(w->h);
+		lmd_sha256_update(w->h, t->blk.raw + s->raw_off, s->len);
+		lmd_sha256_final(w->h, &got);
+		if (lmd_oid_cmp(&got, &s->id) != 0) {
+			char hex[LMD_OID_HEXSZ + 1], phex[LMD_OID_HEXSZ + 1];
+			lmd_oid_fmt(hex, &s->id);
+			lmd_oid_fmt(phex, lmd_store_pack_id(t->store, t->loc.pack));
+			lmd_error_set(LMD_ECORRUPT,
+				"chunk %.16s of '%s' is corrupt in pack %.16s (its bytes do not match its hash); "
+				"nothing was written: run 'lmdata fsck'", hex, s->f->rel, phex);
+			lmd_job_fail(job, LMD_ECORRUPT);
+			return;
+		}
+	}
+	job->result = 0;
+}
+
+int lmd_restore_new(lmd_store *s, unsigned jobs, lmd_restore_done done, void *payload, lmd_restore **ret)
+{
+	lmd_restore *rs = lmd_calloc(1, sizeof(*rs));
+	int r;
+
+	if (!rs)
+		return -ENOMEM;
+	rs->s = s;
+	rs->done = done;
+	rs->payload = payload;
+	rs->max_inflight = 2 * jobs + 2;
+	rs->ring = lmd_calloc(rs->max_inflight, sizeof(*rs->ring));
+	if (!rs->ring) {
+		free(rs);
+		return -ENOMEM;
+	}
+	if ((r = lmd_sha256_new(&rs->fh)) < 0 || (r = lmd_pool_new(jobs, 1, &rs->pool)) < 0) {
+		lmd_restore_free(rs);
+		return r;
+	}
+	*ret = rs;
+	return 0;
+}
+
+void lmd_restore_set_progress(lmd_restore *rs, void (*cb)(uint64_t, uint64_t, void *), void *payload)
+{
+	rs->progress = cb;
+	rs->progress_payload = payload;
+}
+
+static void file_free(struct out_file *f, bool unlink_tmp)
+{
+	if (f->own_fd && f->fd >= 0)
+		close(f->fd);
+	if (unlink_tmp && f->tmp)
+		unlink(f->tmp);
+	free(f->abs);
+	free(f->rel);
+	free(f->tmp);
+	free(f);
+}
+
+static int file_open(lmd_restore *rs, struct out_file *f)
+{
+	int r;
+	if (f->started)
+		return 0;
+	f->started = true;
+	if (f->size) {
+		/* Files are written one after another: one running digest. */
+		rs->hashing = f;
+		lmd_sha256_init(rs->fh);
+	}
+	if (f->fd >= 0)
+		return 0;
+	r = lmd_tmpfile_near(f->abs, f->exec ? 0755 : 0644, &f->tmp);
+	if (r < 0)
+		return r;
+	f->fd = r;
+	f->own_fd = true;
+	return 0;
+}
+
+/* All bytes written: verify the whole file, then put it in place. */
+static int file_close(lmd_restore *rs, struct out_file *f)
+{
+	char hex[LMD_OID_HEXSZ + 1];
+	lmd_oid got;
+	struct stat st;
+	int r;
+
+	if (f->size) {
+		lmd_sha256_final(rs->fh, &got);
+		rs->hashing = NULL;
+	} else if ((r = lmd_sha256_buf("", 0, &got)) < 0) {
+		return r;
+	}
+	if (lmd_oid_cmp(&got, &f->id) != 0) {
+		lmd_oid_fmt(hex, &f->id);
+		return lmd_error_set(LMD_ECORRUPT,
+			"'%s' does not match its sha256 %.16s after restore; nothing was written: run 'lmdata fsck'",
+			f->rel, hex);
+	}
+	if (!f->own_fd)
+		return 0;
+	/* Work-tree files are not fsync'd: the store holds their bytes, and
+	 * rename still makes the switch atomic for readers. */
+	if (close(f->fd) < 0) {
+		f->fd = -1;
+		return lmd_errno_path("cannot write", f->rel);
+	}
+	f->fd = -1;
+	if (rename(f->tmp, f->abs) < 0)
+		return lmd_errno_path("cannot rename into place", f->rel);
+	free(f->tmp);
+	f->tmp = NULL;
+	if (rs->done && lstat(f->abs, &st) == 0)
+		rs->done(f->rel, &f->id, &st, rs->payload);
+	if (rs->progress)
+		rs->progress(0, 1, rs->progress_payload);
+	return 0;
+}
+
+static int pop_finished(lmd_restore *rs)
+{
+	int r;
+	while (rs->files_head && (rs->files_head->started || rs->files_head->size == 0) &&
+	       rs->files_head->written == rs->files_head->size) {
+		struct out_file *f = rs->files_head;
+		if (!f->started && (r = file_open(rs, f)) < 0)
+			return r;
+		if ((r = file_close(rs, f)) < 0)
+			return r;
+		rs->files_head = f->next;
+		if (!rs->files_head)
+			rs->files_tail = NULL;
+		file_free(f, false);
+	}
+	return 0;
+}
+
+static int retire_one(lmd_restore *rs)
+{
+	struct task *t = rs->ring[rs->head];
+	int r = 0;
+
+	lmd_pool_wait(rs->pool, &t->job);
+	rs->head = (rs->head + 1) % rs->max_inflight;
+	rs->count--;
+	if (t->job.result < 0) {
+		r = lmd_error_set(t->job.result, "%s", t->job.err);
+		goto done;
+	}
+	for (uint32_t i = 0; i < t->n; i++) {
+		struct slice *s = &t->sl[i];
+		const uint8_t *p = t->blk.raw + s->raw_off;
+		/* Files complete in queue order: finish earlier ones first. */
+		if ((r = pop_finished(rs)) < 0)
+			goto done;
+		if ((r = file_open(rs, s->f)) < 0)
+			goto done;
+		if ((r = lmd_write_all(s->f->fd, p, s->len)) < 0) {
+			lmd_error_set(r, "cannot write '%s': %s", s->f->rel, lmd_strerror(r));
+			goto done;
+		}
+		lmd_sha256_update(rs->fh, p, s->len);
+		s->f->written += s->len;
+		if (rs->progress)
+			rs->progress(s->len, 0, rs->progress_payload);
+	}
+	r = pop_finished(rs);
+done:
+	lmd_block_release(&t->blk);
+	free(t->sl);
+	free(t);
+	return r;
+}
+
+static int submit_cur(lmd_restore *rs)
+{
+	int r;
+	if (!rs->cur)
+		return 0;
+	if (rs->count == rs->max_inflight && (r = retire_one(rs)) < 0)
+		return r;
+	rs->ring[(rs->head + rs->count) % rs->max_inflight] = rs->cur;
+	rs->count++;
+	lmd_pool_submit(rs->pool, &rs->cur->job);
+	rs->cur = NULL;
+	return 0;
+}
+
+static int add_slice(lmd_restore *rs, struct out_file *f, const lmd_oid *cid, uint32_t len)
+{
+	char hex[LMD_OID_HEXSZ + 1];
+	lmd_loc loc;
+	int r;
+
+	if (lmd_store_find(rs->s, cid, LMD_OBJ_DATA, &loc) < 0) {
+		lmd_oid_fmt(hex, cid);
+		return lmd_error_set(LMD_EMISSING,
+			"cannot restore '%s': chunk %.16s is not in the local store (fetch it from a remote with "
+			"'lmdata pull', or run 'lmdata fsck')", f->rel, hex);
+	}
+	if (loc.len != len) {
+		lmd_oid_fmt(hex, cid);
+		return lmd_error_set(LMD_ECORRUPT, "chunk %.16s of '%s' has the wrong length in the store", hex, f->rel);
+	}
+	if (rs->cur && (rs->cur->loc.pack != loc.pack || rs->cur->loc.block_off != loc.block_off))
+		if ((r = submit_cur(rs)) < 0)
+			return r;
+	if (!rs->cur) {
+		rs->cur = lmd_calloc(1, sizeof(*rs->cur));
+		if (!rs->cur)
+			return -ENOMEM;
+		rs->cur->job.fn = task_work;
+		rs->cur->store = rs->s;
+		rs->cur->loc = loc;
+	}
+	if (rs->cur->n == rs->cur->cap) {
+		uint32_t n = rs->cur->cap ? rs->cur->cap * 2 : 16;
+		struct slice *ns = lmd_reallocarray(rs->cur->sl, n, sizeof(*ns));
+		if (!ns)
+			return -ENOMEM;
+		rs->cur->sl = ns;
+		rs->cur->cap = n;
+	}
+	rs->cur->sl[rs->cur->n++] = (struct slice){ .f = f, .raw_off = loc.raw_off, .len = len, .id = *cid };
+	return 0;
+}
+
+int lmd_restore_file(lmd_restore *rs, const char *abs, const char *rel, const lmd_oid *id, uint64_t size,
+		     bool exec, int fd_out)
+{
+	struct out_file *f = lmd_calloc(1, sizeof(*f));
+	char hex[LMD_OID_HEXSZ + 1];
+	lmd_loc loc;
+	int r = 0;
+
+	if (!f)
+		return -ENOMEM;
+	f->abs = lmd_strdup(abs ? abs : "-");
+	f->rel = lmd_strdup(rel);
+	f->fd = fd_out;
+	f->id = *id;
+	f->size = size;
+	f->exec = exec;
+	if (!f->abs || !f->rel) {
+		file_free(f, false);
+		return -ENOMEM;
+	}
+	if (rs->files_tail)
+		rs->files_tail->next = f;
+	else
+		rs->files_head = f;
+	rs->files_tail = f;
+	if (size == 0) {
+		/* No chunks: created when its turn in the queue comes. */
+		if (!rs->cur && rs->count == 0)
+			return pop_finished(rs);
+		return 0;
+	}
+	if (lmd_store_find(rs->s, id, LMD_OBJ_DATA, &loc) == 0 && loc.len == size)
+		return add_slice(rs, f, id, (uint32_t)size);
+	if (lmd_store_find(rs->s, id, LMD_OBJ_FILE, &loc) < 0) {
+		lmd_oid_fmt(hex, id);
+		return lmd_error_set(LMD_EMISSING,
+			"cannot restore '%s': its data (%.16s) is not in the local store (fetch it with 'lmdata pull', "
+			"or run 'lmdata fsck')", rel, hex);
+	}
+	{
+		lmd_chunk_ref *c = NULL;
+		uint32_t n = 0;
+		uint64_t fsize;
+		if ((r = lmd_store_get(rs->s, id, LMD_OBJ_FILE, &rs->tmpbuf)) < 0 ||
+		    (r = lmd_filelist_parse(rs->tmpbuf.ptr, rs->tmpbuf.len, &fsize, &c, &n)) < 0)
+			return lmd_error_wrap(r, "cannot restore '%s'", rel);
+		if (fsize != size) {
+			free(c);
+			return lmd_error_set(LMD_ECORRUPT, "the chunk list of '%s' does not match its size", rel);
+		}
+		for (uint32_t i = 0; i < n && r >= 0; i++)
+			r = add_slice(rs, f, &c[i].id, c[i].len);
+		free(c);
+	}
+	return r;
+}
+
+int lmd_restore_finish(lmd_restore *rs)
+{
+	int r;
+	if ((r = submit_cur(rs)) < 0)
+		return r;
+	while (rs->count)
+		if ((r = retire_one(rs)) < 0)
+			return r;
+	if ((r = pop_finished(rs)) < 0)
+		return r;
+	if (rs->files_head)
+		return lmd_error_set(-EIO, "internal error: '%s' was not completely restored", rs->files_head->rel);
+	return 0;
+}
+
+void lmd_restore_free(lmd_restore *rs)
+{
+	if (!rs)
+		return;
+	while (rs->count) {
+		struct task *t = rs->ring[rs->head];
+		lmd_pool_wait(rs->pool, &t->job);
+		rs->head = (rs->head + 1) % rs->max_inflight;
+		rs->count--;
+		lmd_block_release(&t->blk);
+		free(t->sl);
+		free(t);
+	}
+	if (rs->cur) {
+		free(rs->cur->sl);
+		free(rs->cur);
+	}
+	lmd_pool_free(rs->pool);
+	while (rs->files_head) {
+		struct out_file *f = rs->files_head;
+		rs->files_head = f->next;
+		file_free(f, true);
+	}
+	free(rs->ring);
+	lmd_sha256_free(rs->fh);
+	lmd_buf_release(&rs->tmpbuf);
+	free(rs);
+}

@@ -1,0 +1,180 @@
+/*
+ * lmd_status: what differs between tracked data and its manifests, and
+ * which manifests git has not committed.  Uses the same scan as add, with
+ * the stat cache, so unchanged files are not read.  When files had to be
+ * hashed, the refreshed stat cache is saved if no writer holds the lock
+ * (like git status refreshing the index), so the next status is cheap.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "scan.h"
+
+static void emit(lmd_status_cb cb, void *payload, lmd_status_kind k, const char *path, const char *ds,
+		 const char *detail)
+{
+	lmd_status_entry e = { .kind = k, .path = path, .dataset = ds, .detail = detail };
+	if (cb)
+		cb(&e, payload);
+}
+
+static int status_one(lmd_repo *r, lmd_store *store, const char *statedir, const lmd_dataset *d,
+		      lmd_status_cb cb, void *payload, bool *can_save, int64_t scan_start)
+{
+	lmd_manifest m = { 0 };
+	lmd_statcache *sc = NULL;
+	lmd_tree_entry ent;
+	struct stat st;
+	unsigned gflags = 0;
+	char *abs = NULL;
+	int n = 0, rc;
+
+	if ((rc = lmd_git_path_state(r->git, d->mpath, &gflags)) < 0)
+		return rc;
+	if (gflags & LMD_GIT_CONFLICT) {
+		char *msg = lmd_asprintf("merge conflict in '%s': keep one side with 'git checkout --ours -- %s' "
+					 "(or --theirs), 'git add' it, then run 'lmdata checkout'", d->mpath, d->mpath);
+		emit(cb, payload, LMD_STATUS_MANIFEST_ERROR, d->path, d->path, msg ? msg : "merge conflict");
+		free(msg);
+		return 1;
+	}
+	if ((rc = lmd__manifest_read(r, d->mpath, &m)) < 0) {
+		if (rc == -ENOMEM)
+			return rc;
+		emit(cb, payload, LMD_STATUS_MANIFEST_ERROR, d->path, d->path, lmd_error_last());
+		lmd_error_clear();
+		return 1;
+	}
+	if (gflags & (LMD_GIT_UNCOMMITTED | LMD_GIT_WT_CHANGED)) {
+		emit(cb, payload, LMD_STATUS_UNCOMMITTED, d->mpath, d->path, NULL);
+		n++;
+	}
+	abs = lmd__abs(r, d->path);
+	if (!abs) {
+		rc = -ENOMEM;
+		goto done;
+	}
+	if (lstat(abs, &st) < 0) {
+		if (errno != ENOENT) {
+			rc = lmd_errno_path("cannot access", d->path);
+			goto done;
+		}
+		emit(cb, payload, LMD_STATUS_DELETED, d->path, d->path, NULL);
+		n++;
+		rc = n;
+		goto done;
+	}
+	{
+		bool want_dir = m.kind == LMD_KIND_DIR, want_link = m.kind == LMD_KIND_LINK;
+		if (want_dir != !!S_ISDIR(st.st_mode) || want_link != !!S_ISLNK(st.st_mode)) {
+			emit(cb, payload, LMD_STATUS_TYPECHANGE, d->path, d->path, NULL);
+			n++;
+			rc = n;
+			goto done;
+		}
+	}
+	if ((rc = lmd_statcache_load(statedir, d->path, &sc)) < 0)
+		goto done;
+	{
+		lmd_scan s = { .r = r, .store = store, .sc = sc, .dataset = d->path, .cb = cb, .payload = payload };
+		rc = lmd_scan_dataset(&s, &st, &m, &ent);
+		if (rc == LMD_EBADINPUT) {
+			/* A special file appeared inside the data: report, go on. */
+			emit(cb, payload, LMD_STATUS_MANIFEST_ERROR, d->path, d->path, lmd_error_last());
+			lmd_error_clear();
+			n++;
+			rc = n;
+			goto done;
+		}
+		if (rc < 0)
+			goto done;
+		n += s.ndiff;
+	}
+	if (*can_save && lmd_statcache_changed(sc) && lmd_statcache_save(sc, scan_start) < 0)
+		lmd_error_clear(); /* only a cache */
+	rc = n;
+done:
+	lmd_statcache_free(sc);
+	lmd_manifest_release(&m);
+	free(abs);
+	return rc;
+}
+
+int lmd_status(lmd_repo *r, const char *const *paths, size_t n, lmd_status_cb cb, void *payload)
+{
+	lmd_dataset *ds = NULL;
+	size_t nds = 0;
+	char **sel = NULL, *statedir = NULL;
+	lmd_store *store;
+	bool can_save;
+	int64_t scan_start = lmd_statcache_now();
+	int total = 0, rc;
+
+	if ((rc = lmd__datasets(r, &ds, &nds)) < 0)
+		return rc;
+	sel = lmd_calloc(n ? n : 1, sizeof(*sel));
+	statedir = lmd_path_join(r->lmdir, "state");
+	if (!sel || !statedir) {
+		rc = -ENOMEM;
+		goto done;
+	}
+	for (size_t i = 0; i < n; i++) {
+		size_t l;
+		if ((rc = lmd__resolve(r, paths[i], &sel[i])) < 0)
+			goto done;
+		l = strlen(sel[i]);
+		if (l > 4 && !strcmp(sel[i] + l - 4, ".lmd"))
+			sel[i][l - 4] = '\0';
+	}
+	if ((rc = lmd__repo_store(r, &store)) < 0)
+		goto done;
+	/* Save refreshed caches only if no writer is busy; never wait. */
+	can_save = false;
+	{
+		char *lp = lmd_path_join(r->lmdir, "lock");
+		if (lp) {
+			int fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+			if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0) {
+				r->lock_fd = fd;
+				can_save = true;
+			} else if (fd >= 0) {
+				close(fd);
+			}
+			free(lp);
+		}
+	}
+	for (size_t i = 0; i < nds; i++) {
+		bool want = n == 0;
+		for (size_t j = 0; j < n && !want; j++)
+			want = lmd__path_selects(sel[j], ds[i].path);
+		if (!want)
+			continue;
+		rc = status_one(r, store, statedir, &ds[i], cb, payload, &can_save, scan_start);
+		if (rc < 0)
+			goto done;
+		total += rc;
+	}
+	for (size_t j = 0; j < n; j++) {
+		bool any = false;
+		for (size_t i = 0; i < nds && !any; i++)
+			any = lmd__path_selects(sel[j], ds[i].path);
+		if (!any) {
+			rc = lmd_error_set(LMD_EBADINPUT, "'%s' is not tracked by lmdata (no manifest for it or around it)",
+					   paths[j]);
+			goto done;
+		}
+	}
+	rc = total;
+done:
+	lmd__repo_unlock(r);
+	for (size_t i = 0; sel && i < n; i++)
+		free(sel[i]);
+	free(sel);
+	free(statedir);
+	lmd__datasets_free(ds, nds);
+	return rc;
+}
