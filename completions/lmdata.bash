@@ -1,0 +1,100 @@
+# bash completion for lmdata                              -*- shell-script -*-
+#
+# Completes global options, commands, each command's options and paths:
+# any file or folder for `add`, tracked paths (those with a PATH.lmd
+# manifest next to them) and folders for status/checkout/ls/rm.
+
+_lmdata_commands="init add status checkout ls rm fsck gc help"
+
+# Tracked paths under the word being completed: each NAME.lmd offered as
+# NAME, plus folders to descend into.
+_lmdata_tracked()
+{
+    local cur=$1 f
+    local -A seen=()
+    local IFS=$'\n'
+    for f in $(compgen -f -- "$cur"); do
+        if [[ $f == *.lmd && -f $f ]]; then
+            f=${f%.lmd}
+        elif [[ ! -d $f ]]; then
+            continue
+        fi
+        [[ -n ${seen[$f]-} ]] && continue
+        seen[$f]=1
+        COMPREPLY+=("$f")
+    done
+}
+
+_lmdata()
+{
+    local cur prev words cword
+    if declare -F _init_completion >/dev/null 2>&1; then
+        _init_completion || return
+    else
+        cur=${COMP_WORDS[COMP_CWORD]}
+        prev=${COMP_WORDS[COMP_CWORD-1]}
+        words=("${COMP_WORDS[@]}")
+        cword=$COMP_CWORD
+    fi
+    COMPREPLY=()
+
+    # Find the command: the first word that is neither a global option nor
+    # the argument of -C.
+    local i cmd= cmd_at=0
+    for ((i = 1; i < cword; i++)); do
+        case ${words[i]} in
+            -C) ((i++)) ;;
+            -*) ;;
+            *) cmd=${words[i]}; cmd_at=$i; break ;;
+        esac
+    done
+
+    if [[ -z $cmd ]]; then
+        if [[ $prev == -C ]]; then
+            compopt -o filenames 2>/dev/null
+            COMPREPLY=($(compgen -d -- "$cur"))
+        elif [[ $cur == -* ]]; then
+            COMPREPLY=($(compgen -W '-C -q --quiet -v --verbose --no-progress --version -h --help' -- "$cur"))
+        else
+            COMPREPLY=($(compgen -W "$_lmdata_commands" -- "$cur"))
+        fi
+        return
+    fi
+
+    local opts='-h --help'
+    case $cmd in
+        init) ;;
+        add) opts+=' -j' ;;
+        status) opts+=' --json --check' ;;
+        checkout) opts+=' -f --force' ;;
+        ls) opts+=' --json' ;;
+        rm) ;;
+        fsck) opts+=' --json' ;;
+        gc) opts+=' --dry-run --workspace --json' ;;
+        help)
+            ((cword == cmd_at + 1)) &&
+                COMPREPLY=($(compgen -W "${_lmdata_commands% help}" -- "$cur"))
+            return ;;
+        *) return ;;
+    esac
+
+    if [[ $cmd == add && $prev == -j ]]; then
+        return
+    fi
+    if [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W "$opts" -- "$cur"))
+        return
+    fi
+    case $cmd in
+        add)
+            compopt -o filenames 2>/dev/null
+            local IFS=$'\n'
+            COMPREPLY=($(compgen -f -X '*.lmd' -- "$cur")) ;;
+        status|checkout|ls|rm)
+            compopt -o filenames 2>/dev/null
+            _lmdata_tracked "$cur" ;;
+    esac
+} &&
+complete -F _lmdata lmdata
+
+# ex: filetype=sh

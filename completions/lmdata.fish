@@ -1,0 +1,64 @@
+# fish completion for lmdata: global options, commands, each command's
+# options, any path for `add`, tracked paths (NAME for each NAME.lmd) and
+# folders for status/checkout/ls/rm.
+
+set -l __lmdata_cmds init add status checkout ls rm fsck gc help
+
+# Tracked paths under the token being completed, plus folders to descend into.
+function __lmdata_tracked
+    set -l tok (commandline -ct)
+    set -l dir (string unescape -- $tok | string match -r '^.*/')
+    for f in $dir*.lmd
+        test -f $f; and string replace -r '\.lmd$' '' -- $f
+    end
+    __fish_complete_directories $tok ''
+end
+
+complete -c lmdata -f
+
+# Global options (before the command).
+complete -c lmdata -n "not __fish_seen_subcommand_from $__lmdata_cmds" -s C -r -a '(__fish_complete_directories)' -d 'Run as if started in DIR'
+complete -c lmdata -n "not __fish_seen_subcommand_from $__lmdata_cmds" -s q -l quiet -d 'Print only errors'
+complete -c lmdata -n "not __fish_seen_subcommand_from $__lmdata_cmds" -s v -l verbose -d 'Print more detail'
+complete -c lmdata -n "not __fish_seen_subcommand_from $__lmdata_cmds" -l no-progress -d 'Never draw a progress bar'
+complete -c lmdata -n "not __fish_seen_subcommand_from $__lmdata_cmds" -l version -d 'Print the version and exit'
+complete -c lmdata -s h -l help -d 'Print help and exit'
+
+# Commands.
+complete -c lmdata -n "not __fish_seen_subcommand_from $__lmdata_cmds" -a init -d 'Set up .lmdata/ in a git work tree'
+complete -c lmdata -n "not __fish_seen_subcommand_from $__lmdata_cmds" -a add -d 'Store files or folders and track them'
+complete -c lmdata -n "not __fish_seen_subcommand_from $__lmdata_cmds" -a status -d 'Show changes in tracked data'
+complete -c lmdata -n "not __fish_seen_subcommand_from $__lmdata_cmds" -a checkout -d 'Restore data to match its manifests'
+complete -c lmdata -n "not __fish_seen_subcommand_from $__lmdata_cmds" -a ls -d 'List tracked files'
+complete -c lmdata -n "not __fish_seen_subcommand_from $__lmdata_cmds" -a rm -d 'Stop tracking data (it stays on disk)'
+complete -c lmdata -n "not __fish_seen_subcommand_from $__lmdata_cmds" -a fsck -d 'Verify the object store'
+complete -c lmdata -n "not __fish_seen_subcommand_from $__lmdata_cmds" -a gc -d 'Delete objects no manifest references'
+complete -c lmdata -n "not __fish_seen_subcommand_from $__lmdata_cmds" -a help -d 'Show the help of a command'
+
+# help COMMAND
+complete -c lmdata -n '__fish_seen_subcommand_from help' -a 'init add status checkout ls rm fsck gc'
+
+# add [-j N] PATH...
+complete -c lmdata -n '__fish_seen_subcommand_from add' -s j -x -d 'Read and hash with N threads'
+complete -c lmdata -n '__fish_seen_subcommand_from add' -F
+
+# status [--json] [--check] [PATH...]
+complete -c lmdata -n '__fish_seen_subcommand_from status' -l json -d 'Print JSON'
+complete -c lmdata -n '__fish_seen_subcommand_from status' -l check -d 'Print nothing when clean, exit 1 when dirty'
+
+# checkout [-f|--force] [PATH...]
+complete -c lmdata -n '__fish_seen_subcommand_from checkout' -s f -l force -d 'Overwrite local changes not in the store'
+
+# ls [--json] [PATH...]
+complete -c lmdata -n '__fish_seen_subcommand_from ls' -l json -d 'Print JSON'
+
+# Tracked paths for status, checkout, ls and rm.
+complete -c lmdata -n '__fish_seen_subcommand_from status checkout ls rm' -a '(__lmdata_tracked)'
+
+# fsck [--json]
+complete -c lmdata -n '__fish_seen_subcommand_from fsck' -l json -d 'Print JSON'
+
+# gc [--dry-run] [--workspace] [--json]
+complete -c lmdata -n '__fish_seen_subcommand_from gc' -l dry-run -d 'Say what would be freed, delete nothing'
+complete -c lmdata -n '__fish_seen_subcommand_from gc' -l workspace -d 'Keep what the work tree manifests reference (default)'
+complete -c lmdata -n '__fish_seen_subcommand_from gc' -l json -d 'Print JSON'
