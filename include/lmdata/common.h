@@ -69,12 +69,18 @@ int lmd_oid_parse(lmd_oid *ret_oid, const char *hex, size_t len);
 int lmd_oid_cmp(const lmd_oid *a, const lmd_oid *b);
 bool lmd_oid_is_zero(const lmd_oid *oid);
 
+/* A path quoted for display as git does (thread-local buffer, 4 slots). */
+const char *lmd_quote(const char *path);
+/* "1.5 MiB" (thread-local buffer, 4 slots). */
+const char *lmd_human_size(uint64_t n);
+
 /* Progress events, emitted by long operations; the CLI draws them. */
 typedef struct lmd_progress {
 	const char *phase;       /* "adding", "checking out", "verifying", ... */
 	uint64_t bytes_done, bytes_total;   /* total 0 when unknown */
 	uint64_t files_done, files_total;
 } lmd_progress;
+/* Called with NULL once the operation's progress is over (clear the bar). */
 typedef void (*lmd_progress_cb)(const lmd_progress *p, void *payload);
 
 #ifdef __cplusplus

@@ -1,0 +1,60 @@
+/*
+ * The commands' entry points and --help texts.  Each cmd_<name>() gets
+ * argv starting at the command name and returns the exit code.
+ */
+#ifndef LMD_COMMANDS_H
+#define LMD_COMMANDS_H
+
+int cmd_init(int argc, char **argv);
+int cmd_add(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_checkout(int argc, char **argv);
+int cmd_ls(int argc, char **argv);
+int cmd_rm(int argc, char **argv);
+int cmd_fsck(int argc, char **argv);
+int cmd_gc(int argc, char **argv);
+int cmd_help(int argc, char **argv);
+
+#define USAGE_INIT \
+	"usage: lmdata init\n\n" \
+	"Set up .lmdata/ (config, object store, ignore rules) in the git work tree\n" \
+	"around the current folder, and stage .lmdata/config and .lmdata/.gitignore.\n"
+#define USAGE_ADD \
+	"usage: lmdata add [-j N] PATH...\n\n" \
+	"Chunk, hash and store files, folders or links; write PATH.lmd next to each,\n" \
+	"ignore PATH in its folder's .gitignore, and stage both in git.\n\n" \
+	"  -j, --jobs N   worker threads for hashing and compression (default: cores)\n"
+#define USAGE_STATUS \
+	"usage: lmdata status [--check] [--json] [PATH...]\n\n" \
+	"Show tracked data that differs from its manifests, and manifests git has\n" \
+	"not committed.\n\n" \
+	"  --check   print nothing when clean; exit 1 when anything is dirty\n" \
+	"  --json    machine-readable output\n"
+#define USAGE_CHECKOUT \
+	"usage: lmdata checkout [-f] [PATH...]\n\n" \
+	"Make tracked data match the work tree's manifests: restore deleted or\n" \
+	"modified files (verified, atomically) and remove files a folder's manifest\n" \
+	"does not list.  Refuses to overwrite changes stored nowhere (exit 1).\n\n" \
+	"  -f, --force   overwrite local changes even if they are not stored\n"
+#define USAGE_LS \
+	"usage: lmdata ls [--json] [PATH...]\n\n" \
+	"List tracked files: mode, size, sha256 and path.\n\n" \
+	"  --json   machine-readable output\n"
+#define USAGE_RM \
+	"usage: lmdata rm PATH...\n\n" \
+	"Stop tracking PATH: remove PATH.lmd and its .gitignore line and stage both.\n" \
+	"The data itself stays on disk.\n"
+#define USAGE_FSCK \
+	"usage: lmdata fsck [--json]\n\n" \
+	"Re-verify every pack and object against its hash, and that every object the\n" \
+	"manifests need is present.  Exit 1 naming damaged objects and the files\n" \
+	"that use them.\n\n" \
+	"  --json   machine-readable output\n"
+#define USAGE_GC \
+	"usage: lmdata gc [--dry-run] [--workspace] [--json]\n\n" \
+	"Delete objects that no manifest in the work tree references.\n\n" \
+	"  -n, --dry-run   say what would be deleted, delete nothing\n" \
+	"  --workspace     keep what the work tree's manifests need (the default)\n" \
+	"  --json          machine-readable output\n"
+
+#endif
