@@ -31,7 +31,7 @@ usage: $0 --lmdata PATH [options]      (or: $0 PATH [options])
                   the scratch directory is removed afterwards
   --keep          keep the scratch directory
   --reps N        repetitions of the timed commands (default 3; the
-                  sub-second status commands use max(N,5)); medians are reported
+                  sub-second status commands use max(N,7)); medians are reported
   --json FILE     also write the results as JSON
   --only NAME...  run only these measurements (prerequisites run untimed):
                   $NAMES
@@ -81,7 +81,7 @@ done
 
 [[ -n $LMDATA ]] || { usage >&2; exit 2; }
 [[ $REPS =~ ^[1-9][0-9]*$ ]] || { echo "bench.sh: --reps must be a positive integer" >&2; exit 2; }
-SREPS=$(( REPS > 5 ? REPS : 5 ))
+SREPS=$(( REPS > 7 ? REPS : 7 ))
 
 # Expand groups and validate names.
 sel=()
@@ -347,6 +347,7 @@ if ((need_v1)); then
 	done
 	V1REPO=$repo
 	cd "$V1REPO"
+	git commit -q -m "add v1" || die "add_v1: git commit of the manifest failed"
 	[[ -d .lmdata/cache ]] || die "add_v1: no .lmdata/cache in the repository after lmdata add"
 	if want add_v1; then
 		ratio_row add_v1 "$(median "${t_add[@]}")" "$(median "${t_z[@]}")" 1.15 s "baseline zstd -1 -T2 -c v1.jsonl >/dev/null"
@@ -469,6 +470,9 @@ if ((need_tree)); then
 		fi
 	done
 	TREEREPO=$repo
+	# lmdata add stages PATH.lmd and .gitignore; commit them so that status
+	# has truly nothing to report (a staged manifest counts as uncommitted).
+	git -C "$TREEREPO" commit -q -m "add tree" || die "add_tree: git commit of the manifest failed"
 	if want add_tree; then
 		abs_row add_tree "$(median "${t_at[@]}")" 1.5 s "20k files into a fresh repo; no baseline"
 		note_rss add_tree "$(maxof "${r_at[@]}")"
