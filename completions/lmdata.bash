@@ -64,13 +64,13 @@ _lmdata()
     local opts='-h --help'
     case $cmd in
         init) ;;
-        add) opts+=' -j' ;;
+        add) opts+=' -j --jobs' ;;
         status) opts+=' --json --check' ;;
         checkout) opts+=' -f --force' ;;
         ls) opts+=' --json' ;;
         rm) ;;
         fsck) opts+=' --json' ;;
-        gc) opts+=' --dry-run --workspace --json' ;;
+        gc) opts+=' -n --dry-run --workspace --json' ;;
         help)
             ((cword == cmd_at + 1)) &&
                 COMPREPLY=($(compgen -W "${_lmdata_commands% help}" -- "$cur"))
@@ -78,7 +78,7 @@ _lmdata()
         *) return ;;
     esac
 
-    if [[ $cmd == add && $prev == -j ]]; then
+    if [[ $cmd == add && ( $prev == -j || $prev == --jobs ) ]]; then
         return
     fi
     if [[ $cur == -* ]]; then

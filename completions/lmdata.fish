@@ -39,7 +39,7 @@ complete -c lmdata -n "not __fish_seen_subcommand_from $__lmdata_cmds" -a help -
 complete -c lmdata -n '__fish_seen_subcommand_from help' -a 'init add status checkout ls rm fsck gc'
 
 # add [-j N] PATH...
-complete -c lmdata -n '__fish_seen_subcommand_from add' -s j -x -d 'Read and hash with N threads'
+complete -c lmdata -n '__fish_seen_subcommand_from add' -s j -l jobs -x -d 'Read, hash and compress with N threads'
 complete -c lmdata -n '__fish_seen_subcommand_from add' -F
 
 # status [--json] [--check] [PATH...]
@@ -59,6 +59,6 @@ complete -c lmdata -n '__fish_seen_subcommand_from status checkout ls rm' -a '(_
 complete -c lmdata -n '__fish_seen_subcommand_from fsck' -l json -d 'Print JSON'
 
 # gc [--dry-run] [--workspace] [--json]
-complete -c lmdata -n '__fish_seen_subcommand_from gc' -l dry-run -d 'Say what would be freed, delete nothing'
+complete -c lmdata -n '__fish_seen_subcommand_from gc' -s n -l dry-run -d 'Say what would be freed, delete nothing'
 complete -c lmdata -n '__fish_seen_subcommand_from gc' -l workspace -d 'Keep what the work tree manifests reference (default)'
 complete -c lmdata -n '__fish_seen_subcommand_from gc' -l json -d 'Print JSON'
