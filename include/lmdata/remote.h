@@ -139,7 +139,10 @@ int lmd_remote_key_check(const char *key);
  * explicit config → AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN
  * → the profile (cfg->profile, else AWS_PROFILE, else "default") in
  * ~/.aws/credentials and ~/.aws/config (AWS_SHARED_CREDENTIALS_FILE,
- * AWS_CONFIG_FILE honoured) → anonymous if cfg->anonymous.
+ * AWS_CONFIG_FILE honoured).  Two explicit settings short-cut the chain:
+ * cfg->anonymous (no credentials looked up, requests unsigned) and
+ * cfg->profile (the remote's own profile wins over the environment's keys).
+ * No credentials at all is an error that says how to provide them.
  * Endpoint: cfg → AWS_ENDPOINT_URL_S3 → AWS_ENDPOINT_URL → profile endpoint_url.
  * Region: cfg → AWS_REGION → AWS_DEFAULT_REGION → profile region → us-east-1.
  */
