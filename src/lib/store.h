@@ -28,7 +28,7 @@ typedef struct lmd_store_opts {
 	uint64_t pack_target;   /* stored bytes per pack (about) */
 } lmd_store_opts;
 
-#define LMD_STORE_OPTS_INIT { 1, 1u << 20, 32ull << 20 }
+#define LMD_STORE_OPTS_INIT { 2, 1u << 20, 32ull << 20 }
 
 /* Open (creating folders if needed) the store rooted at `dir`. */
 int lmd_store_open(const char *dir, const lmd_store_opts *opts, lmd_store **ret);
