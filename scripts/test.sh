@@ -82,7 +82,7 @@ suite() {
 	echo
 	echo "=== $name: $dir (${setup_args[*]})"
 	if [ -f "$dir/build.ninja" ]; then
-		meson configure "$dir" "${setup_args[@]}" >/dev/null || rc=$?
+		meson setup --reconfigure "$dir" "${setup_args[@]}" >/dev/null || rc=$?
 	else
 		meson setup "$dir" "${setup_args[@]}" || rc=$?
 	fi
