@@ -1,0 +1,416 @@
+/*
+ * Tree and file-list objects: encode/parse roundtrips, ordering, and
+ * rejection of malformed bytes (parsing treats every byte as hostile).
+ */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hash.h"
+#include "objects.h"
+#include "pack.h"
+#include "testutil.h"
+
+static lmd_oid oid_of(const char *s)
+{
+	lmd_oid id;
+	cr_assert_eq(lmd_sha256_buf(s, strlen(s), &id), 0);
+	return id;
+}
+
+static lmd_buf buf_of(const void *p, size_t n)
+{
+	lmd_buf b = LMD_BUF_INIT;
+	cr_assert_eq(lmd_buf_put(&b, p, n), 0);
+	return b;
+}
+
+/* ---- trees ---- */
+
+Test(tree, encode_parse_roundtrip)
+{
+	lmd_tree_entry e[] = {
+		{ "README.md", LMD_MODE_FILE, 1234, 1, oid_of("readme") },
+		{ "data", LMD_MODE_DIR, 1ull << 40, 100000, oid_of("data") },
+		{ "empty", LMD_MODE_FILE, 0, 1, oid_of("") },
+		{ "link", LMD_MODE_LINK, 9, 1, oid_of("target") },
+		{ "run.sh", LMD_MODE_EXEC, 42, 1, oid_of("run") },
+		{ "with space \xc3\xa9\n", LMD_MODE_FILE, 7, 1, oid_of("sp") },
+	};
+	size_t n = sizeof(e) / sizeof(e[0]);
+	lmd_buf raw = LMD_BUF_INIT;
+	lmd_oid id, want;
+	lmd_tree t;
+
+	cr_assert_eq(lmd_tree_encode(e, n, &raw, &id), 0);
+	cr_assert_eq(lmd_sha256_buf(raw.ptr, raw.len, &want), 0);
+	cr_assert_eq(lmd_oid_cmp(&id, &want), 0, "a tree's id is the sha256 of its bytes");
+	cr_assert_eq(memcmp(raw.ptr, LMD_TREE_MAGIC, strlen(LMD_TREE_MAGIC)), 0);
+
+	cr_assert_eq(lmd_tree_parse(&raw, &t), 0, "%s", lmd_error_last());
+	cr_assert_null(raw.ptr, "parse takes ownership of the buffer");
+	cr_assert_eq(t.n, n);
+	for (size_t i = 0; i < n; i++) {
+		cr_assert_str_eq(t.entries[i].name, e[i].name);
+		cr_assert_eq(t.entries[i].mode, e[i].mode);
+		cr_assert_eq(t.entries[i].size, e[i].size);
+		cr_assert_eq(t.entries[i].files, e[i].files);
+		cr_assert_eq(lmd_oid_cmp(&t.entries[i].id, &e[i].id), 0);
+		cr_assert_eq(lmd_tree_find(&t, e[i].name), &t.entries[i]);
+	}
+	cr_assert_null(lmd_tree_find(&t, "nope"));
+	cr_assert_null(lmd_tree_find(&t, ""));
+	cr_assert_null(lmd_tree_find(&t, "data/"));
+
+	/* Re-encoding the parsed entries gives the same bytes and id. */
+	{
+		lmd_buf again = LMD_BUF_INIT;
+		lmd_oid id2;
+		cr_assert_eq(lmd_tree_encode(t.entries, t.n, &again, &id2), 0);
+		cr_assert_eq(again.len, t.raw.len);
+		cr_assert_arr_eq(again.ptr, t.raw.ptr, again.len);
+		cr_assert_eq(lmd_oid_cmp(&id, &id2), 0);
+		lmd_buf_release(&again);
+	}
+	lmd_tree_release(&t);
+}
+
+Test(tree, empty_tree)
+{
+	lmd_buf raw = LMD_BUF_INIT;
+	lmd_oid id;
+	lmd_tree t;
+	cr_assert_eq(lmd_tree_encode(NULL, 0, &raw, &id), 0);
+	cr_assert_eq(raw.len, strlen(LMD_TREE_MAGIC));
+	cr_assert_eq(lmd_tree_parse(&raw, &t), 0);
+	cr_assert_eq(t.n, 0);
+	cr_assert_null(lmd_tree_find(&t, "a"));
+	lmd_tree_release(&t);
+}
+
+Test(tree, sorted_bytewise_by_cmp)
+{
+	const char *names[] = { "b", "a0", "a.b", "B", "a", "\xc3\xa9t\xc3\xa9", "z", "a-", "_x", "~" };
+	size_t n = sizeof(names) / sizeof(names[0]);
+	lmd_tree_entry e[sizeof(names) / sizeof(names[0])];
+	lmd_buf raw = LMD_BUF_INIT;
+	lmd_oid id;
+	lmd_tree t;
+
+	for (size_t i = 0; i < n; i++)
+		e[i] = (lmd_tree_entry){ names[i], LMD_MODE_FILE, i, 1, oid_of(names[i]) };
+	qsort(e, n, sizeof(e[0]), lmd_tree_entry_cmp);
+	for (size_t i = 1; i < n; i++)
+		cr_assert_lt(memcmp(e[i - 1].name, e[i].name, LMD_MIN(strlen(e[i - 1].name), strlen(e[i].name)) + 1), 0,
+			     "'%s' sorted before '%s'", e[i - 1].name, e[i].name);
+	/* bytewise: uppercase before lowercase, UTF-8 after ASCII */
+	cr_assert_str_eq(e[0].name, "B");
+	cr_assert_str_eq(e[n - 1].name, "\xc3\xa9t\xc3\xa9");
+
+	cr_assert_eq(lmd_tree_encode(e, n, &raw, &id), 0);
+	cr_assert_eq(lmd_tree_parse(&raw, &t), 0, "%s", lmd_error_last());
+	for (size_t i = 0; i < n; i++)
+		cr_assert_not_null(lmd_tree_find(&t, names[i]), "'%s' not found", names[i]);
+	lmd_tree_release(&t);
+}
+
+Test(tree, unsorted_encoding_is_rejected_by_parse)
+{
+	lmd_tree_entry e[] = {
+		{ "b", LMD_MODE_FILE, 1, 1, oid_of("b") },
+		{ "a", LMD_MODE_FILE, 1, 1, oid_of("a") },
+	};
+	lmd_buf raw = LMD_BUF_INIT;
+	lmd_oid id;
+	lmd_tree t;
+	cr_assert_eq(lmd_tree_encode(e, 2, &raw, &id), 0);
+	cr_assert_eq(lmd_tree_parse(&raw, &t), LMD_ECORRUPT);
+	cr_assert_null(raw.ptr);
+}
+
+/* Build one entry line "<mode> <size> <files> <hex> <name>\0". */
+static void put_entry(lmd_buf *b, const char *mode, const char *size, const char *files, const char *hex,
+		      const char *name, size_t name_len)
+{
+	cr_assert_eq(lmd_buf_printf(b, "%s %s %s %s ", mode, size, files, hex), 0);
+	cr_assert_eq(lmd_buf_put(b, name, name_len), 0);
+	cr_assert_eq(lmd_buf_put(b, "", 1), 0);
+}
+
+#define HEX "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+static int parse_one(const char *mode, const char *size, const char *files, const char *hex, const char *name,
+		     size_t name_len)
+{
+	lmd_buf b = LMD_BUF_INIT;
+	lmd_tree t;
+	int r;
+	cr_assert_eq(lmd_buf_puts(&b, LMD_TREE_MAGIC), 0);
+	put_entry(&b, mode, size, files, hex, name, name_len);
+	r = lmd_tree_parse(&b, &t);
+	if (r == 0)
+		lmd_tree_release(&t);
+	return r;
+}
+
+#define ONE(mode, size, files, hex, name) parse_one(mode, size, files, hex, name, strlen(name))
+
+Test(tree, handmade_valid_entries_parse)
+{
+	cr_assert_eq(ONE("100644", "5", "1", HEX, "a"), 0, "%s", lmd_error_last());
+	cr_assert_eq(ONE("100755", "0", "1", HEX, "a"), 0);
+	cr_assert_eq(ONE("120000", "3", "1", HEX, "l"), 0);
+	cr_assert_eq(ONE("40000", "99", "7", HEX, "d"), 0);
+	cr_assert_eq(ONE("40000", "0", "0", HEX, "d"), 0);
+	cr_assert_eq(ONE("100644", "5", "1", "0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF", "a"), 0);
+}
+
+Test(tree, rejects_bad_mode)
+{
+	const char *modes[] = { "100600", "100777", "644", "0", "040000x", "100648", "", "-100644", "160000",
+				"10000000000000000000000000" };
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+		cr_assert_eq(ONE(modes[i], "1", "1", HEX, "a"), LMD_ECORRUPT, "mode '%s' accepted", modes[i]);
+}
+
+Test(tree, rejects_bad_numbers)
+{
+	cr_assert_eq(ONE("100644", "-1", "1", HEX, "a"), LMD_ECORRUPT);
+	cr_assert_eq(ONE("100644", "1x", "1", HEX, "a"), LMD_ECORRUPT);
+	cr_assert_eq(ONE("100644", "", "1", HEX, "a"), LMD_ECORRUPT);
+	cr_assert_eq(ONE("100644", "99999999999999999999999", "1", HEX, "a"), LMD_ECORRUPT);
+	cr_assert_eq(ONE("100644", "4611686018427387905", "1", HEX, "a"), LMD_ECORRUPT); /* > 2^62 */
+	cr_assert_eq(ONE("40000", "1", "1099511627777", HEX, "d"), LMD_ECORRUPT);        /* > 2^40 files */
+	/* a file, link or exec counts exactly one file */
+	cr_assert_eq(ONE("100644", "1", "0", HEX, "a"), LMD_ECORRUPT);
+	cr_assert_eq(ONE("100644", "1", "2", HEX, "a"), LMD_ECORRUPT);
+	cr_assert_eq(ONE("120000", "1", "2", HEX, "a"), LMD_ECORRUPT);
+}
+
+Test(tree, rejects_bad_hex)
+{
+	cr_assert_eq(ONE("100644", "1", "1", "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdeg", "a"),
+		     LMD_ECORRUPT);
+	cr_assert_eq(ONE("100644", "1", "1", "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde", "a"),
+		     LMD_ECORRUPT);
+	cr_assert_eq(ONE("100644", "1", "1", HEX "0", "a"), LMD_ECORRUPT);
+	cr_assert_eq(ONE("100644", "1", "1", "", "a"), LMD_ECORRUPT);
+	cr_assert_eq(ONE("100644", "1", "1", "0x23456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "a"),
+		     LMD_ECORRUPT);
+}
+
+Test(tree, rejects_bad_names)
+{
+	cr_assert_eq(ONE("100644", "1", "1", HEX, "a/b"), LMD_ECORRUPT);
+	cr_assert_eq(ONE("100644", "1", "1", HEX, "/"), LMD_ECORRUPT);
+	cr_assert_eq(ONE("100644", "1", "1", HEX, "/etc"), LMD_ECORRUPT);
+	cr_assert_eq(ONE("100644", "1", "1", HEX, "x/"), LMD_ECORRUPT);
+	cr_assert_eq(ONE("40000", "1", "1", HEX, ".."), LMD_ECORRUPT);
+	cr_assert_eq(ONE("40000", "1", "1", HEX, "."), LMD_ECORRUPT);
+	cr_assert_eq(ONE("100644", "1", "1", HEX, ""), LMD_ECORRUPT);
+	/* but names merely starting with dots are fine */
+	cr_assert_eq(ONE("100644", "1", "1", HEX, "..."), 0);
+	cr_assert_eq(ONE("100644", "1", "1", HEX, ".hidden"), 0);
+	cr_assert_eq(ONE("100644", "1", "1", HEX, "..x"), 0);
+}
+
+Test(tree, rejects_unsorted_and_duplicate_names)
+{
+	const char *pairs[][2] = { { "b", "a" }, { "a", "a" }, { "a0", "a.b" }, { "a", "B" }, { "ab", "a" } };
+	for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+		lmd_buf b = LMD_BUF_INIT;
+		lmd_tree t;
+		cr_assert_eq(lmd_buf_puts(&b, LMD_TREE_MAGIC), 0);
+		put_entry(&b, "100644", "1", "1", HEX, pairs[i][0], strlen(pairs[i][0]));
+		put_entry(&b, "100644", "1", "1", HEX, pairs[i][1], strlen(pairs[i][1]));
+		cr_assert_eq(lmd_tree_parse(&b, &t), LMD_ECORRUPT, "'%s' then '%s' accepted", pairs[i][0], pairs[i][1]);
+	}
+}
+
+Test(tree, rejects_bad_framing)
+{
+	static const char *bad[] = {
+		"",
+		"lmdtree 1",
+		"lmdtree 2\n",
+		"LMDTREE 1\n",
+		"lmdtree 1\n100644 1 1 " HEX " a",            /* no terminating NUL */
+		"lmdtree 1\n100644 1 1 " HEX,                 /* truncated */
+		"lmdtree 1\n100644 1 1 ",
+		"lmdtree 1\n100644 1 1",
+		"lmdtree 1\n100644",
+		"lmdtree 1\n100644  1 1 " HEX " a",           /* double space */
+		"lmdtree 1\n100644 1 1 " HEX "\ta",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		lmd_buf b = buf_of(bad[i], strlen(bad[i]));
+		lmd_tree t;
+		cr_assert_eq(lmd_tree_parse(&b, &t), LMD_ECORRUPT, "case %zu accepted", i);
+	}
+	/* a NUL inside the name ends it: "a\0b\0" is two entries' worth of
+	 * bytes, the second malformed */
+	{
+		lmd_buf b = LMD_BUF_INIT;
+		lmd_tree t;
+		cr_assert_eq(lmd_buf_puts(&b, LMD_TREE_MAGIC), 0);
+		put_entry(&b, "100644", "1", "1", HEX, "a\0b", 3);
+		cr_assert_eq(lmd_tree_parse(&b, &t), LMD_ECORRUPT);
+	}
+}
+
+Test(tree, name_ok)
+{
+	cr_assert(lmd_name_ok("a", 1));
+	cr_assert(lmd_name_ok("...", 3));
+	cr_assert(lmd_name_ok("a b\n", 4));
+	cr_assert_not(lmd_name_ok("", 0));
+	cr_assert_not(lmd_name_ok(".", 1));
+	cr_assert_not(lmd_name_ok("..", 2));
+	cr_assert_not(lmd_name_ok("a/b", 3));
+	cr_assert_not(lmd_name_ok("a\0b", 3));
+}
+
+/* ---- file lists ---- */
+
+static void make_chunks(lmd_chunk_ref *c, uint32_t n, uint64_t *size)
+{
+	t_rng r = { 99 };
+	*size = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		t_fill(&r, c[i].id.id, 32);
+		c[i].len = 1 + (uint32_t)(t_rand(&r) % 100000);
+		*size += c[i].len;
+	}
+}
+
+Test(filelist, encode_parse_roundtrip)
+{
+	lmd_chunk_ref c[50], *got = NULL;
+	uint64_t size, gsize = 0;
+	uint32_t gn = 0;
+	lmd_buf b = LMD_BUF_INIT;
+	lmd_oid sum;
+
+	make_chunks(c, 50, &size);
+	cr_assert_eq(lmd_filelist_encode(size, c, 50, &b), 0);
+	cr_assert_eq(b.len, LMD_FILE_HDR + 50 * LMD_FILE_ENT + 32);
+	cr_assert_eq(memcmp(b.ptr, LMD_FILE_MAGIC, 8), 0);
+	/* its own trailer: sha256 of everything before it */
+	cr_assert_eq(lmd_sha256_buf(b.ptr, b.len - 32, &sum), 0);
+	cr_assert_arr_eq(sum.id, b.ptr + b.len - 32, 32);
+
+	cr_assert_eq(lmd_filelist_parse(b.ptr, b.len, &gsize, &got, &gn), 0, "%s", lmd_error_last());
+	cr_assert_eq(gsize, size);
+	cr_assert_eq(gn, 50);
+	for (uint32_t i = 0; i < 50; i++) {
+		cr_assert_eq(lmd_oid_cmp(&got[i].id, &c[i].id), 0);
+		cr_assert_eq(got[i].len, c[i].len);
+	}
+	free(got);
+	lmd_buf_release(&b);
+}
+
+Test(filelist, large_sizes_roundtrip)
+{
+	lmd_chunk_ref c[3];
+	lmd_chunk_ref *got = NULL;
+	uint64_t gsize;
+	uint32_t gn;
+	lmd_buf b = LMD_BUF_INIT;
+	memset(c, 0x11, sizeof(c));
+	c[0].len = c[1].len = c[2].len = UINT32_MAX;
+	cr_assert_eq(lmd_filelist_encode(3ull * UINT32_MAX, c, 3, &b), 0);
+	cr_assert_eq(lmd_filelist_parse(b.ptr, b.len, &gsize, &got, &gn), 0);
+	cr_assert_eq(gsize, 3ull * UINT32_MAX);
+	cr_assert_eq(gn, 3);
+	free(got);
+	lmd_buf_release(&b);
+}
+
+static int parse_buf(const lmd_buf *b)
+{
+	lmd_chunk_ref *got = (lmd_chunk_ref *)0x1;
+	uint64_t size = 7;
+	uint32_t n = 7;
+	int r = lmd_filelist_parse(b->ptr, b->len, &size, &got, &n);
+	if (r == 0)
+		free(got);
+	else
+		cr_assert(got == (lmd_chunk_ref *)0x1 && size == 7 && n == 7, "out-parameters touched on failure");
+	return r;
+}
+
+Test(filelist, rejects_wrong_sizes)
+{
+	lmd_chunk_ref c[4];
+	uint64_t size;
+	lmd_buf b = LMD_BUF_INIT;
+
+	make_chunks(c, 4, &size);
+	cr_assert_eq(lmd_filelist_encode(size, c, 4, &b), 0);
+	cr_assert_eq(parse_buf(&b), 0);
+
+	/* one byte short, one byte long */
+	b.len--;
+	cr_assert_eq(parse_buf(&b), LMD_ECORRUPT);
+	b.len++;
+	cr_assert_eq(lmd_buf_put(&b, "x", 1), 0);
+	cr_assert_eq(parse_buf(&b), LMD_ECORRUPT);
+	b.len--;
+	/* a whole entry short */
+	b.len -= LMD_FILE_ENT;
+	cr_assert_eq(parse_buf(&b), LMD_ECORRUPT);
+	b.len += LMD_FILE_ENT;
+	/* too short for a header */
+	{
+		size_t keep = b.len;
+		b.len = LMD_FILE_HDR + 31;
+		cr_assert_eq(parse_buf(&b), LMD_ECORRUPT);
+		b.len = 0;
+		cr_assert_eq(parse_buf(&b), LMD_ECORRUPT);
+		b.len = keep;
+	}
+	/* count that does not match the length (incl. overflow-prone huge counts) */
+	lmd_put_le32(b.ptr + 16, 5);
+	cr_assert_eq(parse_buf(&b), LMD_ECORRUPT);
+	lmd_put_le32(b.ptr + 16, 3);
+	cr_assert_eq(parse_buf(&b), LMD_ECORRUPT);
+	lmd_put_le32(b.ptr + 16, UINT32_MAX);
+	cr_assert_eq(parse_buf(&b), LMD_ECORRUPT);
+	lmd_put_le32(b.ptr + 16, 4);
+	/* size that does not add up */
+	lmd_put_le64(b.ptr + 8, size + 1);
+	cr_assert_eq(parse_buf(&b), LMD_ECORRUPT);
+	lmd_put_le64(b.ptr + 8, size - 1);
+	cr_assert_eq(parse_buf(&b), LMD_ECORRUPT);
+	lmd_put_le64(b.ptr + 8, 0);
+	cr_assert_eq(parse_buf(&b), LMD_ECORRUPT);
+	lmd_put_le64(b.ptr + 8, size);
+	cr_assert_eq(parse_buf(&b), 0);
+	/* bad magic */
+	b.ptr[0] = 'X';
+	cr_assert_eq(parse_buf(&b), LMD_ECORRUPT);
+	lmd_buf_release(&b);
+}
+
+Test(filelist, rejects_zero_length_chunk)
+{
+	lmd_chunk_ref c[3];
+	uint64_t size;
+	lmd_buf b = LMD_BUF_INIT;
+	make_chunks(c, 3, &size);
+	size -= c[1].len;
+	c[1].len = 0;
+	cr_assert_eq(lmd_filelist_encode(size, c, 3, &b), 0);
+	cr_assert_eq(parse_buf(&b), LMD_ECORRUPT);
+	lmd_buf_release(&b);
+}
+
+Test(filelist, empty_list)
+{
+	lmd_buf b = LMD_BUF_INIT;
+	cr_assert_eq(lmd_filelist_encode(0, NULL, 0, &b), 0);
+	cr_assert_eq(b.len, LMD_FILE_HDR + 32);
+	cr_assert_eq(parse_buf(&b), 0);
+	lmd_buf_release(&b);
+}
