@@ -433,6 +433,7 @@ fi
 # ---------------------------------------------------------------- tree
 
 if ((need_tree)); then
+	GS=
 	log "tree: copying tree into the scratch directory"
 	cp -r "$DATA/tree" "$WORK/tree"
 	TREE_DIGEST=$(tree_digest "$WORK/tree")
@@ -532,6 +533,15 @@ if ((need_tree)); then
 		done
 		ratio_row checkout_tree "$(median "${t_ct[@]}")" "$(median "${t_cp[@]}")" 1.2 s "after rm -rf tree; baseline cp -r to a fresh destination"
 		note_rss checkout_tree "$(maxof "${r_ct[@]}")"
+		# Informational: status right after a checkout may re-hash the
+		# restored files once (they are racily clean), but never again.
+		sleep 1
+		measure status_after_co1 "${LMD[@]}" status
+		t_s1=$T
+		measure status_after_co2 "${LMD[@]}" status
+		info_row status_after_co "$T" "${GS:--}" \
+			"$( [[ -n ${GS:-} ]] && awk -v a="$T" -v b="$GS" 'BEGIN { printf "%.3f", a / b }' || echo -)" \
+			s "2nd lmdata status after checkout_tree (1st: $(printf '%.3f' "$t_s1") s); baseline git status"
 	fi
 	cd "$WORK"
 fi
