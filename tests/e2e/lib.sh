@@ -49,10 +49,10 @@ at_exit() { _AT_EXIT=("$*" "${_AT_EXIT[@]}"); }
 
 _cleanup() {
 	local rc=$? c
+	cd /
 	for c in "${_AT_EXIT[@]}"; do
 		eval "$c" >/dev/null 2>&1 || true
 	done
-	cd /
 	if [ "${E2E_KEEP:-0}" = 1 ]; then
 		echo "note: kept $TMP_ROOT" >&2
 	else
