@@ -834,3 +834,101 @@ Test(block, compress_contract)
 	cr_assert_eq(lmd_decompress(z, rnd, 100, back, 100), LMD_ECORRUPT);
 	lmd_zctx_free(z);
 }
+
+/* ---- more damage: index entries pointing to the wrong place ---- */
+
+static uint64_t idx_entry_off(lmd_store *s, const char *idx, const lmd_oid *id)
+{
+	uint32_t count = read_le32_at(idx, 8);
+	uint8_t e[32];
+	int fd = open(idx, O_RDONLY);
+	(void)s;
+	cr_assert_geq(fd, 0);
+	for (uint32_t i = 0; i < count; i++) {
+		uint64_t off = LMD_IDX_HDR + LMD_IDX_FANOUT + (uint64_t)i * LMD_IDX_ENTRY;
+		cr_assert_eq(pread(fd, e, 32, (off_t)off), 32);
+		if (!memcmp(e, id->id, 32)) {
+			close(fd);
+			return off;
+		}
+	}
+	close(fd);
+	cr_assert_fail("id not in the index");
+	return 0;
+}
+
+Test(store, damaged_index_entry_is_detected_by_get)
+{
+	/* field offsets in an index entry: block_off 32, block_len 40,
+	 * raw_off 44, len 48 */
+	static const unsigned fields[] = { 32, 33, 40, 44, 48 };
+	size_t n = 20, k = 5;
+	obj *v = make_objs(16, n, 1000, 3000, 2);
+	lmd_store *s = open_store(NULL);
+	lmd_buf out = LMD_BUF_INIT;
+	char *idx;
+	uint64_t eoff;
+
+	put_all(s, v, n);
+	idx = pack_file(s, 0, "idx");
+	eoff = idx_entry_off(s, idx, &v[k].id);
+	lmd_store_free(s);
+	for (size_t f = 0; f < sizeof(fields) / sizeof(fields[0]); f++) {
+		struct bad_log log = { 0 };
+		int r;
+		flip_byte(idx, eoff + fields[f]);
+		s = open_store(NULL);
+		r = lmd_store_get(s, &v[k].id, LMD_OBJ_DATA, &out);
+		cr_assert_eq(r, LMD_ECORRUPT, "index entry byte %u flipped: get returned %d", fields[f], r);
+		cr_assert_eq(verify(s, &log), 1, "index entry byte %u flipped: verify_pack saw nothing", fields[f]);
+		cr_assert_geq(log.objects, 1);
+		lmd_store_free(s);
+		flip_byte(idx, eoff + fields[f]);
+	}
+	/* restored: all good again */
+	s = open_store(NULL);
+	check_all(s, v, n);
+	lmd_store_free(s);
+	lmd_buf_release(&out);
+	free(idx);
+	free_objs(v, n);
+}
+
+/*
+ * store.h: objects given to the packer "become visible to lmd_store_find
+ * at once (from memory, then from the pack's index)", and a put object is
+ * "visible to dedup at once, though only written at the next flush".  That
+ * must hold while another block rolls the pack over.
+ */
+Test(store, pending_objects_stay_visible_across_a_pack_rollover)
+{
+	lmd_store_opts o = { 1, 64u << 10, 32u << 10 };
+	obj *small = make_objs(17, 3, 100, 200, 1);
+	obj *big = make_objs(18, 1, 50000, 50000, 0);
+	lmd_store *s = open_store(&o);
+	lmd_packer *p;
+	lmd_blk_entry e;
+	lmd_buf enc = LMD_BUF_INIT;
+
+	cr_assert_eq(lmd_packer_new(s, &p), 0);
+	for (size_t i = 0; i < 3; i++)
+		cr_assert_eq(lmd_packer_put(p, small[i].type, &small[i].id, small[i].data, small[i].len), 0);
+	e = (lmd_blk_entry){ big[0].id, (uint32_t)big[0].len, LMD_OBJ_DATA };
+	cr_assert_eq(lmd_block_encode(&e, 1, big[0].data, (uint32_t)big[0].len, NULL, &enc), 0);
+	cr_assert_eq(lmd_packer_add_encoded(p, enc.ptr, enc.len), 0);   /* over pack_target: sealed */
+	cr_assert_eq(lmd_store_pack_count(s), 1, "the big block should have sealed a pack");
+	cr_assert(lmd_store_has(s, &big[0].id, LMD_OBJ_DATA));
+	for (size_t i = 0; i < 3; i++)
+		cr_assert(lmd_store_has(s, &small[i].id, small[i].type),
+			  "object %zu, put but not yet flushed, became invisible when the pack was sealed", i);
+	cr_assert_eq(lmd_packer_finish(p), 0);
+	lmd_packer_free(p);
+	lmd_store_free(s);
+	s = open_store(&o);
+	check_all(s, small, 3);
+	check_all(s, big, 1);
+	lmd_store_free(s);
+	lmd_buf_release(&enc);
+	free_objs(small, 3);
+	free_objs(big, 1);
+}
