@@ -9,7 +9,13 @@
 
 #include "hash.h"
 #include "lmdata/lmdata.h"
+#include "objects.h"
 #include "testutil.h"
+
+static bool lmd_name_ok_for_test(const char *name)
+{
+	return name && lmd_name_ok(name, strlen(name));
+}
 
 #define HEX "45cd501e0123456789abcdef0123456789abcdef0123456789abcdef01234567"
 #define HDR "# lmdata manifest: written by 'lmdata add', do not edit\n"
@@ -298,4 +304,38 @@ Test(manifest, out_param_untouched_on_failure)
 	cr_assert_eq(lmd_manifest_parse(WITH_PATH("../x"), strlen(WITH_PATH("../x")), "x", &m), LMD_EMANIFEST);
 	for (size_t i = 0; i < sizeof(m); i++)
 		cr_assert_eq(((unsigned char *)&m)[i], 0x77);
+}
+
+Test(manifest, mutated_manifests_are_parsed_or_rejected)
+{
+	lmd_manifest m = mk(LMD_KIND_DIR, "some \"odd\"\nname\xc3\xa9", 123456, 42, false);
+	char *orig = lmd_manifest_format(&m);
+	size_t len = strlen(orig);
+	char *buf = malloc(len);
+	t_rng r = { 8 };
+	static const char special[] = { '\0', '/', '.', '"', '\\', '\n', ':', ' ', '0', '<', '=' };
+
+	cr_assert_not_null(buf);
+	for (int i = 0; i < 20000; i++) {
+		lmd_manifest got;
+		size_t n = len;
+		int rc;
+		memcpy(buf, orig, len);
+		for (int k = 0; k < 1 + (int)(t_rand(&r) % 3); k++) {
+			switch (t_rand(&r) % 3) {
+			case 0: buf[t_rand(&r) % n] ^= (char)(1u << (t_rand(&r) % 8)); break;
+			case 1: buf[t_rand(&r) % n] = special[t_rand(&r) % sizeof(special)]; break;
+			default: n = 1 + (size_t)(t_rand(&r) % n); break;
+			}
+		}
+		rc = lmd_manifest_parse(buf, n, "m.lmd", &got);
+		cr_assert(rc == 0 || rc == LMD_EMANIFEST, "iteration %d: %d", i, rc);
+		if (rc == 0) {
+			cr_assert(lmd_name_ok_for_test(got.name), "iteration %d accepted the name '%s'", i, lmd_quote(got.name));
+			cr_assert_leq(got.size, 1ull << 62);
+			lmd_manifest_release(&got);
+		}
+	}
+	free(buf);
+	free(orig);
 }
