@@ -934,3 +934,101 @@ Test(store, pending_objects_stay_visible_across_a_pack_rollover)
 	free_objs(small, 3);
 	free_objs(big, 1);
 }
+
+/* ---- seeded random damage ---- */
+
+Test(store, random_pack_damage_never_returns_wrong_bytes)
+{
+	size_t n = 40;
+	obj *v = make_objs(19, n, 10, 4000, 2);
+	lmd_store_opts o = { 1, 16u << 10, 32ull << 20 };
+	lmd_store *s = open_store(&o);
+	lmd_buf out = LMD_BUF_INIT;
+	t_rng r = { 23 };
+	char *pack;
+	struct stat st;
+
+	put_all(s, v, n);
+	cr_assert_eq(lmd_store_pack_count(s), 1);
+	pack = pack_file(s, 0, "pack");
+	lmd_store_free(s);
+	cr_assert_eq(stat(pack, &st), 0);
+	for (int it = 0; it < 60; it++) {
+		uint64_t off = t_rand(&r) % (uint64_t)st.st_size;
+		struct bad_log log = { 0 };
+		int bad = 0, vr;
+		flip_byte(pack, off);
+		s = open_store(&o);
+		for (size_t i = 0; i < n; i++) {
+			int rc = lmd_store_get(s, &v[i].id, LMD_OBJ_DATA, &out);
+			cr_assert(rc == 0 || rc == LMD_ECORRUPT, "byte %llu flipped, object %zu: %d",
+				  (unsigned long long)off, i, rc);
+			if (rc == 0) {
+				cr_assert_eq(out.len, v[i].len);
+				cr_assert_arr_eq(out.ptr, v[i].data, v[i].len, "byte %llu flipped: object %zu returned wrong bytes",
+						 (unsigned long long)off, i);
+			}
+			bad += rc < 0;
+		}
+		vr = verify(s, &log);
+		cr_assert_eq(vr, 1, "byte %llu flipped: verify_pack returned %d", (unsigned long long)off, vr);
+		cr_assert_geq(log.pack_level, 1);
+		cr_assert_geq(log.objects, bad ? 1 : 0, "byte %llu flipped: %d objects unreadable but none reported",
+			      (unsigned long long)off, bad);
+		lmd_store_free(s);
+		flip_byte(pack, off);
+	}
+	lmd_buf_release(&out);
+	free(pack);
+	free_objs(v, n);
+}
+
+Test(block, mutated_blocks_decode_or_are_rejected)
+{
+	t_rng r = { 24 };
+	uint8_t raw[6000];
+	lmd_blk_entry e[3];
+	lmd_buf enc[2] = { LMD_BUF_INIT, LMD_BUF_INIT };
+	lmd_zctx *z;
+
+	cr_assert_eq(lmd_zctx_new(1, &z), 0);
+	for (int k = 0; k < 2; k++) {
+		if (k)
+			t_fill(&r, raw, sizeof(raw));
+		else
+			t_fill_text(&r, raw, sizeof(raw));
+		e[0] = (lmd_blk_entry){ { { 1 } }, 1000, LMD_OBJ_DATA };
+		e[1] = (lmd_blk_entry){ { { 2 } }, 2000, LMD_OBJ_TREE };
+		e[2] = (lmd_blk_entry){ { { 3 } }, 3000, LMD_OBJ_FILE };
+		cr_assert_eq(lmd_block_encode(e, 3, raw, sizeof(raw), z, &enc[k]), 0);
+	}
+	cr_assert_eq(lmd_get_le32(enc[0].ptr + 4), LMD_BLOCK_COMPRESSED);
+	cr_assert_eq(lmd_get_le32(enc[1].ptr + 4), 0);
+	for (int it = 0; it < 20000; it++) {
+		const lmd_buf *src = &enc[it % 2];
+		uint8_t *b = malloc(src->len);
+		size_t len = src->len;
+		lmd_block blk;
+		int rc;
+		cr_assert_not_null(b);
+		memcpy(b, src->ptr, len);
+		switch (t_rand(&r) % 3) {
+		case 0: b[t_rand(&r) % len] ^= (uint8_t)(1u << (t_rand(&r) % 8)); break;
+		case 1: len = (size_t)(t_rand(&r) % len); break;
+		default: b[t_rand(&r) % LMD_MIN(len, (size_t)(LMD_BLOCK_HDR + 3 * LMD_BLOCK_ENTRY + 16))] = (uint8_t)t_rand(&r); break;
+		}
+		rc = lmd_block_decode(b, len, z, &blk);
+		cr_assert(rc == 0 || rc == LMD_ECORRUPT, "iteration %d: %d", it, rc);
+		if (rc == 0) {
+			uint64_t sum = 0;
+			for (uint32_t i = 0; i < blk.count; i++)
+				sum += blk.entries[i].len;
+			cr_assert_eq(sum, blk.raw_len);
+			lmd_block_release(&blk);
+		}
+		free(b);
+	}
+	lmd_zctx_free(z);
+	lmd_buf_release(&enc[0]);
+	lmd_buf_release(&enc[1]);
+}
