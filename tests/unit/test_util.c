@@ -249,6 +249,16 @@ Test(util, mkdir_p)
 	free(deep);
 }
 
+/* An empty path is an error, not a walk past the end of the string (run
+ * under AddressSanitizer to see the difference). */
+Test(util, mkdir_p_of_empty_path_fails_cleanly)
+{
+	char *empty = strdup("");
+	cr_assert_not_null(empty);
+	cr_assert_lt(lmd_mkdir_p(empty, 0755), 0);
+	free(empty);
+}
+
 /* ---- paths ---- */
 
 Test(quote, paths)
