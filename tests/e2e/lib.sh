@@ -73,8 +73,11 @@ note() { echo "# $*"; }
 
 is_root() { [ "$(id -u)" = 0 ]; }
 
-# The binary under test.
-lmdata() { "$LMDATA" "$@"; }
+# The binary under test, killed after E2E_CMD_TIMEOUT seconds (default 40)
+# so that a hang fails the check with a message instead of the whole test
+# hitting meson's timeout.  Exit 124/137 then means "timed out".
+E2E_CMD_TIMEOUT=${E2E_CMD_TIMEOUT:-40}
+lmdata() { timeout -k 5 "$E2E_CMD_TIMEOUT" "$LMDATA" "$@"; }
 
 # new_repo NAME: create $TMP_ROOT/NAME as a git repository with user
 # config, cd into it and set REPO to its absolute path.
@@ -104,8 +107,12 @@ expect_exit() {
 	RC=$?
 	OUT=$(cat "$OUT_FILE")
 	ERR=$(cat "$ERR_FILE")
+	local why="exited $RC"
+	if [ "$1" = lmdata ] && { [ "$RC" = 124 ] || [ "$RC" = 137 ]; }; then
+		why="HUNG: killed after ${E2E_CMD_TIMEOUT}s (exit $RC)"
+	fi
 	if [ "$RC" != "$want" ]; then
-		fail "'$*' exited $RC, expected $want
+		fail "'$*' $why, expected exit $want
 --- stdout:
 $OUT
 --- stderr:
