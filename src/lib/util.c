@@ -364,9 +364,12 @@ fail:
 
 int lmd_mkdir_p(const char *path, mode_t mode)
 {
-	char *p = lmd_strdup(path);
+	char *p;
 	int r = 0;
 
+	if (!path[0])
+		return lmd_error_set(-EINVAL, "cannot create a folder with an empty name");
+	p = lmd_strdup(path);
 	if (!p)
 		return -ENOMEM;
 	for (char *s = p + 1; ; s++) {
