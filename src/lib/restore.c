@@ -51,6 +51,7 @@ struct task {
 	uint32_t n, cap;
 	lmd_block blk;
 	struct task *hnext;     /* hasher queue link */
+	int refs;               /* the caller's and the hasher's */
 };
 
 /* The whole-file digest thread. */
@@ -124,6 +125,13 @@ static void task_free(struct task *t)
 	free(t);
 }
 
+/* Drop one reference; the last one frees the task. */
+static void task_release(struct task *t)
+{
+	if (__atomic_sub_fetch(&t->refs, 1, __ATOMIC_ACQ_REL) == 0)
+		task_free(t);
+}
+
 static void *hasher_main(void *arg)
 {
 	struct hasher *hs = arg;
@@ -164,7 +172,7 @@ static void *hasher_main(void *arg)
 				pthread_mutex_unlock(&hs->lock);
 			}
 		}
-		task_free(t);
+		task_release(t);
 		pthread_mutex_lock(&hs->lock);
 		hs->queued--;
 		pthread_cond_broadcast(&hs->cond);
@@ -172,7 +180,8 @@ static void *hasher_main(void *arg)
 	}
 }
 
-/* Hand a written task to the hasher (which frees it); waits when it lags. */
+/* Share a decoded task with the hasher (it drops its reference when done);
+ * waits while the hasher lags too far behind. */
 static void hasher_push(struct hasher *hs, struct task *t)
 {
 	pthread_mutex_lock(&hs->lock);
@@ -344,8 +353,13 @@ static int retire_one(lmd_restore *rs)
 	rs->count--;
 	if (t->job.result < 0) {
 		r = lmd_error_set(t->job.result, "%s", t->job.err);
-		goto done;
+		task_free(t);
+		return r;
 	}
+	/* The hasher digests this task while it is written: a file that ends
+	 * inside it can then be closed (which waits for its digest). */
+	t->refs = 2;
+	hasher_push(&rs->hs, t);
 	for (uint32_t i = 0; i < t->n; i++) {
 		struct slice *s = &t->sl[i];
 		const uint8_t *p = t->blk.raw + s->raw_off;
@@ -362,11 +376,9 @@ static int retire_one(lmd_restore *rs)
 		if (rs->progress)
 			rs->progress(s->len, 0, rs->progress_payload);
 	}
-	/* The hasher must see this task's bytes before a file in it closes. */
-	hasher_push(&rs->hs, t);
-	return pop_finished(rs);
+	r = pop_finished(rs);
 done:
-	task_free(t);
+	task_release(t);
 	return r;
 }
 
