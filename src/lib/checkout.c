@@ -218,7 +218,10 @@ static int plan_tree(struct plan *p, const char *rel, const lmd_oid *tree_id, bo
 				r = -ENOMEM;
 				goto done;
 			}
-			r = fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 ? plan_remove(p, c, &st) : 0;
+			if (lmd_is_tmp_name(de->d_name))
+				r = push(p, ACT_RM_FILE, c, NULL, 0, false); /* a killed run's leftover */
+			else
+				r = fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 ? plan_remove(p, c, &st) : 0;
 			free(c);
 			if (r < 0)
 				goto done;
@@ -296,6 +299,25 @@ static int plan_entry(struct plan *p, const char *rel, const lmd_tree_entry *e)
 				     lmd_file_kind(st.st_mode));
 	}
 	return push(p, ACT_FILE, rel, &e->id, e->size, e->mode == LMD_MODE_EXEC);
+}
+
+/* Remove temp files a killed checkout left next to a single-file dataset. */
+static void sweep_tmp_siblings(lmd_repo *r, const char *dataset)
+{
+	char *dir = lmd_path_dirname(dataset), *absdir = dir ? lmd__abs(r, dir) : NULL;
+	const char *base = lmd_path_basename(dataset);
+	size_t bl = strlen(base) < 40 ? strlen(base) : 40;
+	DIR *d = absdir ? opendir(absdir) : NULL;
+	struct dirent *de;
+
+	while (d && (de = readdir(d)))
+		if (lmd_is_tmp_name(de->d_name) && !strncmp(de->d_name + 1, base, bl) &&
+		    !strncmp(de->d_name + 1 + bl, ".lmdtmp.", 8))
+			unlinkat(dirfd(d), de->d_name, 0);
+	if (d)
+		closedir(d);
+	free(dir);
+	free(absdir);
 }
 
 static void restored(const char *rel, const lmd_oid *id, const struct stat *st, void *payload)
@@ -455,6 +477,8 @@ int lmd_checkout(lmd_repo *r, const char *const *paths, size_t n, unsigned flags
 			rc = plan_entry(&p, ds[i].path, &e);
 			p.cb = saved;
 			if (rc >= 0 && pass == 1) {
+				if (e.mode != LMD_MODE_DIR)
+					sweep_tmp_siblings(r, ds[i].path);
 				lmd__progress_start(r, "checking out", p.bytes, 0);
 				rc = execute(&p);
 				lmd__progress_end(r);

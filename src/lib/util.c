@@ -389,6 +389,11 @@ int lmd_mkdir_p(const char *path, mode_t mode)
 	return r;
 }
 
+bool lmd_is_tmp_name(const char *name)
+{
+	return name[0] == '.' && strstr(name, ".lmdtmp.") != NULL;
+}
+
 char *lmd_path_join(const char *a, const char *b)
 {
 	if (!b || !b[0])
