@@ -73,6 +73,17 @@ rm e/pipe
 python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' e/sock
 refuse "'e/sock' is a socket" e
 rm -rf e fifo sock
+# Devices (mknod needs root).
+if is_root && mknod chardev c 1 3 2>/dev/null; then
+	refuse "'chardev' is a character device" chardev
+	mkdir e
+	printf 'ok\n' >e/ok
+	mknod e/blk b 7 200 || fail "mknod e/blk failed"
+	refuse "'e/blk' is a block device" e
+	rm -rf e chardev
+else
+	note "cannot mknod (not root): device checks skipped"
+fi
 
 # Unreadable data: a read error, i.e. exit 3 (man lmdata-add), naming the
 # file, nothing written.  root reads anything, so as root run lmdata as

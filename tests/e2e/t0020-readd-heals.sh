@@ -23,8 +23,12 @@ with open(p, "r+b") as f:
 PY
 expect_exit 1 lmdata fsck
 expect_output_contains "re-add them from a good copy"
+expect_output_contains "fsck --repair"
 
-# Follow the advice.
+# Follow the advice: drop the damaged objects (the file still lacks its
+# data, so fsck still exits 1), then re-add the good copy.
+expect_exit 1 lmdata fsck --repair
+expect_output_contains "dropped"
 cp "$TMP_ROOT/good-copy" big
 expect_exit 0 lmdata add big
 expect_exit 0 lmdata fsck
