@@ -47,7 +47,23 @@ struct plan {
 	lmd_statcache *sc;     /* of the dataset being planned */
 	const char *dataset;
 	uint64_t bytes;
+	char **sel;            /* paths asked for (relative to the top); none: all */
+	size_t nsel;
 };
+
+/* 2: rel is, or is inside, a selected path; 1: it contains one; 0: neither. */
+static int scope(const struct plan *p, const char *rel)
+{
+	int best = p->nsel ? 0 : 2;
+	for (size_t i = 0; i < p->nsel && best < 2; i++) {
+		size_t ls = strlen(p->sel[i]), lr = strlen(rel);
+		if (ls <= lr && !strncmp(rel, p->sel[i], ls) && (rel[ls] == '/' || rel[ls] == '\0' || ls == 0))
+			best = 2;
+		else if (ls > lr && !strncmp(rel, p->sel[i], lr) && p->sel[i][lr] == '/')
+			best = 1;
+	}
+	return best;
+}
 
 static int push(struct plan *p, enum act_kind k, const char *rel, const lmd_oid *id, uint64_t size, bool exec)
 {
@@ -202,8 +218,9 @@ static int plan_tree(struct plan *p, const char *rel, const lmd_oid *tree_id, bo
 		if (r < 0)
 			goto done;
 	}
-	/* Files in the folder that the manifest does not list go away. */
-	if (exists) {
+	/* Files in the folder that the manifest does not list go away (only
+	 * where the checkout was asked for, not in folders merely on the way). */
+	if (exists && scope(p, rel) == 2) {
 		abs = lmd__abs(p->r, rel);
 		if (!abs || !(d = opendir(abs))) {
 			r = abs ? lmd_errno_path("cannot open folder", rel) : -ENOMEM;
@@ -238,11 +255,14 @@ done:
 
 static int plan_entry(struct plan *p, const char *rel, const lmd_tree_entry *e)
 {
-	char *abs = lmd__abs(p->r, rel);
+	char *abs;
 	struct stat st;
 	bool exists, ok;
 	int r = 0;
 
+	if (scope(p, rel) == 0)
+		return 0; /* outside the paths asked for */
+	abs = lmd__abs(p->r, rel);
 	if (!abs)
 		return -ENOMEM;
 	exists = lstat(abs, &st) == 0;
@@ -449,6 +469,8 @@ int lmd_checkout(lmd_repo *r, const char *const *paths, size_t n, unsigned flags
 			goto done;
 		}
 	}
+	p.sel = sel;
+	p.nsel = n;
 	if ((rc = lmd__repo_lock(r)) < 0 || (rc = lmd__repo_store(r, &p.store)) < 0)
 		goto done;
 	/* Pass 1 over every dataset: refusals stop everything before any write. */
