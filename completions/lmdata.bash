@@ -69,7 +69,7 @@ _lmdata()
         checkout) opts+=' -f --force' ;;
         ls) opts+=' --json' ;;
         rm) ;;
-        fsck) opts+=' --json' ;;
+        fsck) opts+=' --repair --json' ;;
         gc) opts+=' -n --dry-run --workspace --json' ;;
         help)
             ((cword == cmd_at + 1)) &&
