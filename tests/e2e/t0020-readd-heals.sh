@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# fsck's advice for a damaged store is "re-add them from a good copy":
-# re-adding the good copy must actually repair the store.
+# fsck's advice for a damaged store is "re-add them from a good copy"
+# (after 'lmdata fsck --repair', when the advice says so): following it
+# must actually repair the store.
 . "$(dirname "$0")/lib.sh"
 
 new_lmdata_repo repo
