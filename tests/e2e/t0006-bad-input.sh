@@ -96,12 +96,12 @@ chmod 000 locked
 as_user=()
 if is_root; then
 	if command -v setpriv >/dev/null &&
-		setpriv --reuid=65534 --regid=65534 --clear-groups true 2>/dev/null; then
+		setpriv --reuid=65534 --regid=65534 --clear-groups "$LMDATA" --version >/dev/null 2>&1; then
 		chmod 755 "$TMP_ROOT"
 		chown -R 65534:65534 "$REPO"
 		as_user=(setpriv --reuid=65534 --regid=65534 --clear-groups)
 	else
-		note "running as root without setpriv: cannot make a file unreadable; unreadable-file checks skipped"
+		note "running as root and cannot run lmdata as nobody (setpriv): a file cannot be made unreadable to root; unreadable-file checks skipped"
 		as_user=(skip)
 	fi
 fi
