@@ -123,6 +123,8 @@ FAILED=
 # Print what we have, write JSON, exit.
 finish() {
 	local rc=$1
+	[[ -n ${LOAD0:-} ]] && info_row loadavg "$LOAD0" "$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo -)" "-" "" \
+		"1-min load average at start / end ($(nproc) CPUs): above ~0.5 the times are suspect"
 	print_table
 	[[ -n $JSON ]] && write_json "$rc"
 	exit "$rc"
@@ -320,6 +322,7 @@ fi
 mkdir -p "$WORK_PARENT"
 WORK=$(mktemp -d "$WORK_PARENT/lmdata-bench.XXXXXX")
 mkdir -p "$WORK/logs"
+LOAD0=$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo -)
 log "lmdata: $LMDATA"
 log "scratch: $WORK   data: $DATA   reps: $REPS"
 
