@@ -73,6 +73,7 @@ typedef struct lmd_add_result {
 	bool changed;              /* manifest written (new or different) */
 	uint64_t bytes_read;       /* bytes hashed (unchanged files are not read) */
 	uint64_t bytes_stored;     /* new bytes written to packs */
+	size_t git_untracked;      /* files git tracked there, now removed from its index */
 } lmd_add_result;
 typedef void (*lmd_add_cb)(const lmd_add_result *res, void *payload);
 

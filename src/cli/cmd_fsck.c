@@ -58,8 +58,10 @@ static void problem(const lmd_fsck_problem *p, void *payload)
 			snprintf(c->pack, sizeof(c->pack), "%s", p->pack ? p->pack : "");
 			c->in_pack = 1;
 		}
-		printf("damaged: %s%s%s%s%s\n", p->object ? "object " : "", p->object ? p->object : "",
-		       p->pack ? " in pack " : "", p->pack ? p->pack : "", "");
+		if (p->object)
+			printf("damaged: object %s%s%s\n", p->object, p->pack ? " in pack " : "", p->pack ? p->pack : "");
+		else
+			printf("damaged: pack %s\n", p->pack ? p->pack : "(unknown)");
 		printf("         %s\n", p->what);
 	}
 	c->n++;

@@ -136,6 +136,29 @@ int lmd_fsck_ext(lmd_repo *r, unsigned flags, lmd_fsck_cb cb, void *payload, lmd
 
 	if ((rc = lmd__repo_store(r, &c.s)) < 0 || (rc = lmd_zctx_new(1, &z)) < 0)
 		goto done;
+	/* Packs whose index is damaged: rebuild the index from the pack
+	 * (repair), or report them. */
+	if ((flags & LMD_FSCK_REPAIR) && lmd_store_bad_count(c.s)) {
+		if ((rc = lmd__repo_lock(r)) < 0)
+			goto done;
+		for (uint32_t i = 0; i < lmd_store_bad_count(c.s); i++) {
+			uint64_t dropped = 0;
+			if ((rc = lmd_store_reindex_pack(c.s, lmd_store_bad_pack(c.s, i, NULL), &dropped)) < 0)
+				goto done;
+			c.st.dropped += dropped;
+		}
+		lmd__repo_unlock(r);
+		lmd_store_free(r->store);
+		r->store = NULL;
+		if ((rc = lmd__repo_store(r, &c.s)) < 0)
+			goto done;
+	}
+	for (uint32_t i = 0; i < lmd_store_bad_count(c.s); i++) {
+		const char *msg;
+		const lmd_oid *pid = lmd_store_bad_pack(c.s, i, &msg);
+		c.st.damaged++;
+		report(&c, pid, NULL, msg, NULL);
+	}
 	for (uint32_t i = 0; i < lmd_store_pack_count(c.s); i++)
 		total += lmd_store_pack_size(c.s, i);
 	lmd_store_foreach(c.s, count_entry, &c);

@@ -243,6 +243,12 @@ int lmd_gc(lmd_repo *r, unsigned flags, lmd_gc_stats *ret_stats)
 		goto done;
 	if ((rc = lmd_store_refresh(c.s)) < 0 || (rc = lmd__datasets(r, &ds, &nds)) < 0)
 		goto done;
+	if (lmd_store_bad_count(c.s)) {
+		const char *msg;
+		lmd_store_bad_pack(c.s, 0, &msg);
+		rc = lmd_error_set(LMD_ECORRUPT, "%s; gc deletes nothing until then", msg);
+		goto done;
+	}
 	for (size_t i = 0; i < nds; i++) {
 		lmd_manifest m = { 0 };
 		lmd_walk_cbs cbs = { .tree = mark_tree, .file = mark_file };

@@ -120,6 +120,28 @@ done:
 	return r;
 }
 
+int lmd_git_untrack(lmd_git *g, const char *path, size_t *ret_removed)
+{
+	git_index *idx = NULL;
+	size_t before;
+	int r = 0;
+
+	*ret_removed = 0;
+	if (git_repository_index(&idx, g->repo) < 0)
+		return git_fail("cannot read the git index");
+	before = git_index_entrycount(idx);
+	if (git_index_remove_bypath(idx, path) < 0 || git_index_remove_directory(idx, path, 0) < 0) {
+		r = git_fail("cannot remove from the git index");
+		goto done;
+	}
+	*ret_removed = before - git_index_entrycount(idx);
+	if (*ret_removed && git_index_write(idx) < 0)
+		r = git_fail("cannot write the git index");
+done:
+	git_index_free(idx);
+	return r;
+}
+
 int lmd_git_list_manifests(lmd_git *g, lmd_git_path_cb cb, void *payload)
 {
 	git_index *idx = NULL;

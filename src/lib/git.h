@@ -18,6 +18,13 @@ void lmd_git_free(lmd_git *g);
  * the index when they do not.  The index is written once, atomically. */
 int lmd_git_stage(lmd_git *g, const char *const *paths, size_t n);
 
+/*
+ * Take data out of the git index (like `git rm --cached -r`), keeping the
+ * files: data lmdata tracks must not also be committed to git.  Sets
+ * *ret_removed to the number of index entries removed.
+ */
+int lmd_git_untrack(lmd_git *g, const char *path, size_t *ret_removed);
+
 /* Every manifest (*.lmd) in the index, sorted, each once (conflicted ones too). */
 typedef int (*lmd_git_path_cb)(const char *path, void *payload);
 int lmd_git_list_manifests(lmd_git *g, lmd_git_path_cb cb, void *payload);
