@@ -14,6 +14,7 @@ int cmd_rm(int argc, char **argv);
 int cmd_fsck(int argc, char **argv);
 int cmd_gc(int argc, char **argv);
 int cmd_help(int argc, char **argv);
+int cmd_cat(int argc, char **argv);
 
 #define USAGE_INIT \
 	"usage: lmdata init\n\n" \
@@ -31,15 +32,30 @@ int cmd_help(int argc, char **argv);
 	"  --check   print nothing when clean; exit 1 when anything is dirty\n" \
 	"  --json    machine-readable output\n"
 #define USAGE_CHECKOUT \
-	"usage: lmdata checkout [-f] [PATH...]\n\n" \
+	"usage: lmdata checkout [-f] [PATH...]\n" \
+	"   or: lmdata checkout [-f] (REV | --at DATE) [--] [PATH...]\n\n" \
 	"Make tracked data match the work tree's manifests: restore deleted or\n" \
 	"modified files (verified, atomically) and remove files a folder's manifest\n" \
 	"does not list.  Refuses to overwrite changes stored nowhere (exit 1).\n\n" \
-	"  -f, --force   overwrite local changes even if they are not stored\n"
+	"With REV (a commit, tag, branch, HEAD~3, ...) or --at DATE (the last commit\n" \
+	"of the current branch at or before DATE): first put REV's manifests of PATH\n" \
+	"(default: every dataset of REV) into the work tree and the index, like\n" \
+	"'git checkout REV -- PATH'; HEAD does not move.  Nothing is written unless\n" \
+	"every path is tracked at REV and its data is in the local store.\n\n" \
+	"  -f, --force   overwrite local changes even if they are not stored\n" \
+	"  --at DATE     YYYY-MM-DD[ HH:MM[:SS]][Z|+HH:MM], @SECONDS, 'N days ago'\n"
 #define USAGE_LS \
-	"usage: lmdata ls [--json] [PATH...]\n\n" \
-	"List tracked files: mode, size, sha256 and path.\n\n" \
-	"  --json   machine-readable output\n"
+	"usage: lmdata ls [--json] [REV | --at DATE] [--] [PATH...]\n\n" \
+	"List tracked files: mode, size, sha256 and path, as the work tree's\n" \
+	"manifests record them, or as REV's do.\n\n" \
+	"  --at DATE  the last commit of the current branch at or before DATE\n" \
+	"  --json     machine-readable output\n"
+#define USAGE_CAT \
+	"usage: lmdata cat [REV | --at DATE] [--] PATH\n\n" \
+	"Write one tracked file's exact bytes at REV to stdout (without REV: as the\n" \
+	"work tree's manifest records it), verified against its sha256, without\n" \
+	"touching the work tree:  lmdata cat v1.2 data/train.jsonl | head\n\n" \
+	"  --at DATE  the last commit of the current branch at or before DATE\n"
 #define USAGE_RM \
 	"usage: lmdata rm PATH...\n\n" \
 	"Stop tracking PATH: remove PATH.lmd and its .gitignore line and stage both.\n" \
