@@ -118,6 +118,8 @@ char *lmd_hook_path(lmd_repo *r, const char *name);
 char *lmd_git_editor(lmd_repo *r);
 /* .git (for COMMIT_EDITMSG); malloc'd. */
 char *lmd_repo_gitdir(lmd_repo *r);
+/* The current branch's short name, or "detached HEAD"; malloc'd. */
+char *lmd_repo_head_name(lmd_repo *r);
 
 /* ---- hooks ---- */
 

@@ -15,6 +15,7 @@ int cmd_fsck(int argc, char **argv);
 int cmd_gc(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 int cmd_cat(int argc, char **argv);
+int cmd_commit(int argc, char **argv);
 
 #define USAGE_INIT \
 	"usage: lmdata init\n\n" \
@@ -50,6 +51,17 @@ int cmd_cat(int argc, char **argv);
 	"manifests record them, or as REV's do.\n\n" \
 	"  --at DATE  the last commit of the current branch at or before DATE\n" \
 	"  --json     machine-readable output\n"
+#define USAGE_COMMIT \
+	"usage: lmdata commit [-m MSG]... [-F FILE] [--no-verify] [PATH...]\n\n" \
+	"Re-snapshot tracked data that changed (as 'lmdata add' would; PATH limits\n" \
+	"which), stage the manifests and ignore rules, run the pre-commit hook, and\n" \
+	"record the git index as a commit on HEAD.  Author and committer come from\n" \
+	"GIT_AUTHOR_*/GIT_COMMITTER_* or git config user.name/user.email.  Without\n" \
+	"-m or -F the editor git would use opens; without a terminal, commit refuses.\n" \
+	"Exit 1 when there is nothing to commit or the pre-commit hook refuses.\n\n" \
+	"  -m, --message MSG  the commit message (several -m: paragraphs)\n" \
+	"  -F, --file FILE    read the message from FILE ('-': stdin)\n" \
+	"  -n, --no-verify    do not run the pre-commit hook\n"
 #define USAGE_CAT \
 	"usage: lmdata cat [REV | --at DATE] [--] PATH\n\n" \
 	"Write one tracked file's exact bytes at REV to stdout (without REV: as the\n" \

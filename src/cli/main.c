@@ -16,6 +16,7 @@ static const cli_command commands[] = {
 	{ "init", cmd_init, "set up .lmdata/ in this git work tree", USAGE_INIT },
 	{ "add", cmd_add, "snapshot files or folders and write their manifests", USAGE_ADD },
 	{ "status", cmd_status, "show tracked data that differs from its manifests", USAGE_STATUS },
+	{ "commit", cmd_commit, "snapshot changed data and record a git commit", USAGE_COMMIT },
 	{ "checkout", cmd_checkout, "make the data match the manifests", USAGE_CHECKOUT },
 	{ "ls", cmd_ls, "list tracked files with size and sha256", USAGE_LS },
 	{ "cat", cmd_cat, "stream one tracked file's bytes at a version", USAGE_CAT },

@@ -968,3 +968,17 @@ char *lmd_git_hooks_dir(lmd_git *g)
 		return out;
 	}
 }
+
+char *lmd_git_head_name(lmd_git *g)
+{
+	git_reference *h = NULL;
+	char *out;
+	if (git_repository_head_detached(g->repo) == 1)
+		return lmd_strdup("detached HEAD");
+	if (git_reference_lookup(&h, g->repo, "HEAD") < 0)
+		return lmd_strdup("HEAD");
+	const char *t = git_reference_symbolic_target(h);
+	out = lmd_strdup(t && !strncmp(t, "refs/heads/", 11) ? t + 11 : t ? t : "HEAD");
+	git_reference_free(h);
+	return out;
+}

@@ -102,3 +102,5 @@ char *lmd_git_config_str(lmd_git *g, const char *key);
 char *lmd_git_dir(lmd_git *g);
 char *lmd_git_hooks_dir(lmd_git *g);
 bool lmd_git_is_shallow(lmd_git *g);
+/* The current branch's short name, or "detached HEAD" (malloc'd). */
+char *lmd_git_head_name(lmd_git *g);
