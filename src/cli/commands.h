@@ -16,6 +16,7 @@ int cmd_gc(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 int cmd_cat(int argc, char **argv);
 int cmd_commit(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
 
 #define USAGE_INIT \
 	"usage: lmdata init\n\n" \
@@ -62,6 +63,17 @@ int cmd_commit(int argc, char **argv);
 	"  -m, --message MSG  the commit message (several -m: paragraphs)\n" \
 	"  -F, --file FILE    read the message from FILE ('-': stdin)\n" \
 	"  -n, --no-verify    do not run the pre-commit hook\n"
+#define USAGE_DIFF \
+	"usage: lmdata diff [--stat] [--json] [--exit-code] [A [B]] [--] [PATH...]\n" \
+	"   or: lmdata diff [options] --at DATE [--at DATE] [--] [PATH...]\n\n" \
+	"Files added, deleted, modified or renamed (same content, new path) between\n" \
+	"two versions of tracked data, with sizes: A and B are revisions; with only\n" \
+	"A, A against the work tree's manifests; with neither, HEAD against them.\n" \
+	"(Changes not yet recorded with 'lmdata add' are what 'lmdata status' shows.)\n\n" \
+	"  --stat        only a summary: counts and bytes added/removed\n" \
+	"  --json        machine-readable output\n" \
+	"  --exit-code   exit 1 when there are differences\n" \
+	"  --at DATE     the last commit of the current branch at or before DATE\n"
 #define USAGE_CAT \
 	"usage: lmdata cat [REV | --at DATE] [--] PATH\n\n" \
 	"Write one tracked file's exact bytes at REV to stdout (without REV: as the\n" \

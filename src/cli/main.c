@@ -18,6 +18,7 @@ static const cli_command commands[] = {
 	{ "status", cmd_status, "show tracked data that differs from its manifests", USAGE_STATUS },
 	{ "commit", cmd_commit, "snapshot changed data and record a git commit", USAGE_COMMIT },
 	{ "checkout", cmd_checkout, "make the data match the manifests", USAGE_CHECKOUT },
+	{ "diff", cmd_diff, "files added, deleted, changed between versions", USAGE_DIFF },
 	{ "ls", cmd_ls, "list tracked files with size and sha256", USAGE_LS },
 	{ "cat", cmd_cat, "stream one tracked file's bytes at a version", USAGE_CAT },
 	{ "rm", cmd_rm, "stop tracking data (the data stays)", USAGE_RM },

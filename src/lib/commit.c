@@ -19,8 +19,9 @@ struct prep {
 
 static bool listed(struct prep *p, const char *ds)
 {
+	size_t tl = strlen(p->r->top);
 	for (size_t i = 0; i < p->nredo; i++)
-		if (!strcmp(p->redo[i], ds))
+		if (!strcmp(p->redo[i] + tl + 1, ds))
 			return true;
 	return false;
 }
