@@ -17,6 +17,7 @@ int cmd_help(int argc, char **argv);
 int cmd_cat(int argc, char **argv);
 int cmd_commit(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
+int cmd_log(int argc, char **argv);
 
 #define USAGE_INIT \
 	"usage: lmdata init\n\n" \
@@ -74,6 +75,17 @@ int cmd_diff(int argc, char **argv);
 	"  --json        machine-readable output\n" \
 	"  --exit-code   exit 1 when there are differences\n" \
 	"  --at DATE     the last commit of the current branch at or before DATE\n"
+#define USAGE_LOG \
+	"usage: lmdata log [-n N] [--since DATE] [--until DATE] [--oneline] [--json] [--] [PATH...]\n\n" \
+	"The commits, newest first from HEAD, that changed tracked data (PATH: these\n" \
+	"datasets or the datasets in these folders): commit, author, date, subject,\n" \
+	"and per dataset its size and file count after the commit and the change\n" \
+	"against the first parent (files +added -deleted ~modified, bytes).\n\n" \
+	"  -n, --max-count N  show at most N commits\n" \
+	"  --since DATE       only commits made at or after DATE (also --after)\n" \
+	"  --until DATE       only commits made at or before DATE (also --before)\n" \
+	"  --oneline          one line per commit\n" \
+	"  --json             machine-readable output\n"
 #define USAGE_CAT \
 	"usage: lmdata cat [REV | --at DATE] [--] PATH\n\n" \
 	"Write one tracked file's exact bytes at REV to stdout (without REV: as the\n" \

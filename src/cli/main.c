@@ -19,6 +19,7 @@ static const cli_command commands[] = {
 	{ "commit", cmd_commit, "snapshot changed data and record a git commit", USAGE_COMMIT },
 	{ "checkout", cmd_checkout, "make the data match the manifests", USAGE_CHECKOUT },
 	{ "diff", cmd_diff, "files added, deleted, changed between versions", USAGE_DIFF },
+	{ "log", cmd_log, "the commits that changed tracked data", USAGE_LOG },
 	{ "ls", cmd_ls, "list tracked files with size and sha256", USAGE_LS },
 	{ "cat", cmd_cat, "stream one tracked file's bytes at a version", USAGE_CAT },
 	{ "rm", cmd_rm, "stop tracking data (the data stays)", USAGE_RM },

@@ -482,3 +482,39 @@ done:
 	free(c.sel);
 	return rc;
 }
+
+int lmd__diff_count(lmd_repo *r, const char *path, const lmd_manifest *o, const lmd_manifest *n,
+		    int64_t *ret_added, int64_t *ret_deleted, int64_t *ret_modified)
+{
+	struct dctx c = { .r = r, .dataset = path };
+	lmd_tree_entry eo, en;
+	int64_t a = 0, d = 0, m = 0;
+	int rc;
+
+	if ((rc = lmd__repo_store(r, &c.store)) < 0)
+		return rc;
+	if (o)
+		eo = manifest_entry(o);
+	if (n)
+		en = manifest_entry(n);
+	if ((rc = diff_entry(&c, path, o ? &eo : NULL, n ? &en : NULL, 0)) >= 0)
+		rc = find_renames(&c);
+	for (size_t i = 0; i < c.nents; i++) {
+		switch (c.ents[i].kind) {
+		case LMD_DIFF_ADDED: a++; break;
+		case LMD_DIFF_DELETED: d++; break;
+		case LMD_DIFF_MODIFIED:
+		case LMD_DIFF_RENAMED: m++; break;
+		}
+		free(c.ents[i].path);
+		free(c.ents[i].old_path);
+		free(c.ents[i].dataset);
+	}
+	free(c.ents);
+	if (rc < 0)
+		return rc;
+	*ret_added = a;
+	*ret_deleted = d;
+	*ret_modified = m;
+	return 0;
+}

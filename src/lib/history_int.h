@@ -49,4 +49,8 @@ int lmd__manifest_parse_at(const char *mpath, const lmd_buf *text, const char *w
  */
 int lmd__resolve_lexical(lmd_repo *r, const char *user, char **ret_rel);
 
+/* Count files added, deleted and modified (renames count as modified) between two manifests (diff.c). */
+int lmd__diff_count(lmd_repo *r, const char *path, const lmd_manifest *o, const lmd_manifest *n,
+		    int64_t *ret_added, int64_t *ret_deleted, int64_t *ret_modified);
+
 #endif
