@@ -18,6 +18,7 @@ int cmd_cat(int argc, char **argv);
 int cmd_commit(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_log(int argc, char **argv);
+int cmd_hooks(int argc, char **argv);
 
 #define USAGE_INIT \
 	"usage: lmdata init\n\n" \
@@ -29,10 +30,12 @@ int cmd_log(int argc, char **argv);
 	"ignore PATH in its folder's .gitignore, and stage both in git.\n\n" \
 	"  -j, --jobs N   worker threads for hashing and compression (default: cores)\n"
 #define USAGE_STATUS \
-	"usage: lmdata status [--check] [--json] [PATH...]\n\n" \
+	"usage: lmdata status [--check] [--data] [--json] [PATH...]\n\n" \
 	"Show tracked data that differs from its manifests, and manifests git has\n" \
 	"not committed.\n\n" \
 	"  --check   print nothing when clean; exit 1 when anything is dirty\n" \
+	"  --data    only data that differs from its manifest (not manifests git\n" \
+	"            has not committed): what a pre-commit hook checks\n" \
 	"  --json    machine-readable output\n"
 #define USAGE_CHECKOUT \
 	"usage: lmdata checkout [-f] [PATH...]\n" \
@@ -86,6 +89,20 @@ int cmd_log(int argc, char **argv);
 	"  --until DATE       only commits made at or before DATE (also --before)\n" \
 	"  --oneline          one line per commit\n" \
 	"  --json             machine-readable output\n"
+#define USAGE_HOOKS \
+	"usage: lmdata hooks install [--hook NAME]... [--uninstall]\n" \
+	"   or: lmdata hooks uninstall [--hook NAME]...\n\n" \
+	"Write git hooks (default: all three) that run lmdata:\n" \
+	"  pre-commit     'lmdata status --check --data': refuse a commit whose tracked\n" \
+	"                 data changed without 'lmdata add'\n" \
+	"  post-checkout  'lmdata checkout' after a branch switch (not file checkouts,\n" \
+	"                 not during a rebase)\n" \
+	"  pre-push       'lmdata push' (a no-op with a message until a remote exists)\n" \
+	"A hook already there is kept as HOOK.lmdata-chained and runs first; installing\n" \
+	"twice changes nothing; --uninstall removes only lmdata's hook and puts the\n" \
+	"previous one back.  core.hooksPath is honoured.\n\n" \
+	"  --hook NAME   only this hook (pre-commit, post-checkout, pre-push)\n" \
+	"  --uninstall   remove lmdata's hooks\n"
 #define USAGE_CAT \
 	"usage: lmdata cat [REV | --at DATE] [--] PATH\n\n" \
 	"Write one tracked file's exact bytes at REV to stdout (without REV: as the\n" \

@@ -25,6 +25,7 @@ static const cli_command commands[] = {
 	{ "rm", cmd_rm, "stop tracking data (the data stays)", USAGE_RM },
 	{ "fsck", cmd_fsck, "verify every object in the store", USAGE_FSCK },
 	{ "gc", cmd_gc, "delete objects no manifest needs", USAGE_GC },
+	{ "hooks", cmd_hooks, "install git hooks (pre-commit, post-checkout, pre-push)", USAGE_HOOKS },
 	{ "help", cmd_help, "show help for a command", "usage: lmdata help [COMMAND]\n" },
 };
 
