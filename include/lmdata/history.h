@@ -139,7 +139,7 @@ int lmd_hooks_install(lmd_repo *r, unsigned hooks, bool uninstall, const char *s
 
 /* ---- gc scopes ---- */
 
-#define LMD_GC_WORKSPACE 1u      /* the work tree's manifests (always kept) and HEAD */
+#define LMD_GC_WORKSPACE 1u      /* the work tree's (index's) manifests: always kept */
 #define LMD_GC_ALL_BRANCHES 2u   /* the tip of every local branch */
 #define LMD_GC_ALL_TAGS 4u       /* every tagged commit */
 #define LMD_GC_ALL_COMMITS 8u    /* every commit reachable from any ref */

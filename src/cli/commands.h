@@ -120,10 +120,18 @@ int cmd_hooks(int argc, char **argv);
 	"that use them.\n\n" \
 	"  --json   machine-readable output\n"
 #define USAGE_GC \
-	"usage: lmdata gc [--dry-run] [--workspace] [--json]\n\n" \
-	"Delete objects that no manifest in the work tree references.\n\n" \
-	"  -n, --dry-run   say what would be deleted, delete nothing\n" \
-	"  --workspace     keep what the work tree's manifests need (the default)\n" \
-	"  --json          machine-readable output\n"
+	"usage: lmdata gc [-n] [--json] SCOPE...\n\n" \
+	"Delete objects that no kept version needs.  The work tree's manifests are\n" \
+	"always kept; once the repository has commits, say which versions to keep too\n" \
+	"(gc refuses otherwise; --dry-run alone shows the --workspace result).  Packs\n" \
+	"written in the last hour are never touched, so a concurrent add loses nothing.\n\n" \
+	"  -n, --dry-run        say what would be deleted, delete nothing\n" \
+	"  --workspace          only the work tree's manifests\n" \
+	"  -a, --all-branches   the tip of every local branch\n" \
+	"  -T, --all-tags       every tagged commit\n" \
+	"  -A, --all-commits    every commit reachable from any ref\n" \
+	"  --rev REV            this commit (repeatable)\n" \
+	"  --keep-since DATE    every reachable commit made at or after DATE\n" \
+	"  --json               machine-readable output\n"
 
 #endif

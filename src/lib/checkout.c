@@ -198,6 +198,9 @@ static int plan_tree(struct plan *p, const char *rel, const lmd_oid *tree_id, bo
 
 	if ((r = lmd_store_get(p->store, tree_id, LMD_OBJ_TREE, &raw)) < 0 || (r = lmd_tree_parse(&raw, &t)) < 0) {
 		lmd_buf_release(&raw);
+		if (r == LMD_EMISSING)
+			return lmd_error_set(r, "cannot check out '%s': its tree is not in the local store; fetch it with "
+					     "'lmdata pull' (nothing was written)", rel);
 		return lmd_error_wrap(r, "cannot check out '%s'", rel);
 	}
 	if (!exists && (r = push(p, ACT_MKDIR, rel, NULL, 0, false)) < 0)

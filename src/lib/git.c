@@ -638,8 +638,6 @@ int lmd_git_scope_commits(lmd_git *g, unsigned scopes, const char *const *revs, 
 	if (!lmd_git_head_born(g) && !(scopes & (LMD_GC_ALL_BRANCHES | LMD_GC_ALL_TAGS | LMD_GC_ALL_COMMITS)) &&
 	    !nrevs)
 		return 0;
-	if ((scopes & LMD_GC_WORKSPACE) && lmd_git_head_born(g) && (r = push_ref_commit(g, "HEAD", cb, payload)) < 0)
-		return r;
 	if (scopes & LMD_GC_ALL_BRANCHES) {
 		git_branch_iterator *it = NULL;
 		git_reference *ref;
