@@ -114,7 +114,7 @@ int main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
-	optind = 1; /* reset getopt for the command */
+	optind = 0; /* reset getopt fully (GNU: 0 re-reads the ordering, so options may follow operands) */
 	if (cli_help_requested(c, argc, argv))
 		return 0;
 	return c->fn(argc, argv);
