@@ -60,9 +60,8 @@ int cli_split_rev(lmd_repo *r, const char *cmd, char **args, int n, int dd, cons
 	if (n > 0 && !looks_like_path(args[0])) {
 		if ((rc = lmd_rev_parse(r, args[0], ret_rev)) < 0) {
 			if (rc == LMD_ENOTFOUND) {
-				fprintf(stderr, "lmdata: error: '%s' is neither a revision nor a path in the work tree\n"
-					"(name a commit, tag or branch; use 'REV -- PATH' for a path that exists only in "
-					"REV)\n", args[0]);
+				fprintf(stderr, "lmdata: error: '%s' is neither a revision nor a path in the work tree: %s\n"
+					"(use 'REV -- PATH' for a path that exists only in REV)\n", args[0], lmd_error_last());
 				return EXIT_USAGE;
 			}
 			return cli_fail(rc);
