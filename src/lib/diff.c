@@ -446,7 +446,8 @@ int lmd_diff(lmd_repo *r, const lmd_rev *a, const lmd_rev *b, const char *const 
 		}
 		c.nents = k;
 	}
-	qsort(c.ents, c.nents, sizeof(*c.ents), cmp_path_ent);
+	if (c.nents)
+		qsort(c.ents, c.nents, sizeof(*c.ents), cmp_path_ent);
 	for (size_t i = 0; i < c.nents; i++) {
 		struct ent *e = &c.ents[i];
 		if (!e->kind)

@@ -515,7 +515,8 @@ int lmd_git_diff_manifests(lmd_git *g, const char *a, const char *b, const char 
 	}
 	if (r < 0)
 		goto done;
-	qsort(cs.v, cs.n, sizeof(*cs.v), cmp_change);
+	if (cs.n)
+		qsort(cs.v, cs.n, sizeof(*cs.v), cmp_change);
 	for (size_t i = 0; i < cs.n && r >= 0; i++) {
 		if (i && !strcmp(cs.v[i].path, cs.v[i - 1].path))
 			continue;
