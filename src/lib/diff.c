@@ -51,6 +51,13 @@ struct dctx {
 	const char *dataset;
 };
 
+/* The store, opened on first need: comparing two file datasets needs none
+ * (log of a file dataset never opens the pack indexes). */
+static int dstore(struct dctx *c)
+{
+	return c->store ? 0 : lmd__repo_store(c->r, &c->store);
+}
+
 static bool wanted(struct dctx *c, const char *p)
 {
 	if (!c->nsel)
@@ -194,8 +201,11 @@ static int all_of(struct dctx *c, const char *path, const lmd_tree_entry *e, lmd
 	lmd_walk_cbs cbs = { .file = all_file };
 	lmd_manifest m = { .kind = e->mode == LMD_MODE_DIR ? LMD_KIND_DIR : e->mode == LMD_MODE_LINK ? LMD_KIND_LINK
 			   : LMD_KIND_FILE, .size = e->size, .id = e->id, .executable = e->mode == LMD_MODE_EXEC };
+	int rc;
 	if (!wanted(c, path) && e->mode != LMD_MODE_DIR)
 		return 0;
+	if (e->mode == LMD_MODE_DIR && (rc = dstore(c)) < 0)
+		return rc;
 	return lmd_walk_manifest(c->store, path, &m, &cbs, &a);
 }
 
@@ -203,6 +213,8 @@ static int read_tree(struct dctx *c, const lmd_oid *id, const char *path, lmd_tr
 {
 	lmd_buf raw = LMD_BUF_INIT;
 	int rc;
+	if ((rc = dstore(c)) < 0)
+		return rc;
 	if ((rc = lmd_store_get(c->store, id, LMD_OBJ_TREE, &raw)) < 0 || (rc = lmd_tree_parse(&raw, t)) < 0) {
 		lmd_buf_release(&raw);
 		if (rc == LMD_EMISSING)
@@ -362,8 +374,6 @@ int lmd_diff(lmd_repo *r, const lmd_rev *a, const lmd_rev *b, const char *const 
 	for (size_t i = 0; i < n; i++)
 		if ((rc = lmd__resolve_lexical(r, paths[i], &c.sel[i])) < 0)
 			goto done;
-	if ((rc = lmd__repo_store(r, &c.store)) < 0)
-		goto done;
 	if (a && b) {
 		rc = lmd_git_diff_manifests(r->git, a->id, b->id, (const char *const *)c.sel, n, pair_cb, &c);
 	} else if (a || b) {
@@ -492,8 +502,6 @@ int lmd__diff_count(lmd_repo *r, const char *path, const lmd_manifest *o, const 
 	int64_t a = 0, d = 0, m = 0;
 	int rc;
 
-	if ((rc = lmd__repo_store(r, &c.store)) < 0)
-		return rc;
 	if (o)
 		eo = manifest_entry(o);
 	if (n)

@@ -568,6 +568,9 @@ int lmd_git_log(lmd_git *g, lmd_git_commit_cb cb, void *payload)
 
 	if (git_repository_head_unborn(g->repo) == 1)
 		return lmd_error_set(LMD_ENOTFOUND, "no commits yet: the history is empty ('lmdata commit' makes the first)");
+	/* Each manifest blob is read twice (new in one commit, old in the
+	 * next): let libgit2 cache small blobs, as it does trees. */
+	git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_BLOB, (size_t)LMD_MAX_MANIFEST);
 	if (git_revwalk_new(&w, g->repo) < 0)
 		return git_fail("cannot walk the history");
 	git_revwalk_sorting(w, GIT_SORT_TIME);
