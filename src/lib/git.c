@@ -573,7 +573,8 @@ int lmd_git_log(lmd_git *g, lmd_git_commit_cb cb, void *payload)
 	git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_BLOB, (size_t)LMD_MAX_MANIFEST);
 	if (git_revwalk_new(&w, g->repo) < 0)
 		return git_fail("cannot walk the history");
-	git_revwalk_sorting(w, GIT_SORT_TIME);
+	/* git's own order (newest first, incremental): 'log -n 1' does not read every commit. */
+	git_revwalk_sorting(w, GIT_SORT_NONE);
 	if (git_revwalk_push_head(w) < 0) {
 		git_revwalk_free(w);
 		return git_fail("cannot read HEAD");
