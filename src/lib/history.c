@@ -10,6 +10,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -277,10 +278,51 @@ static int rm_push(struct rm_list *l, const char *mpath, const char *blob)
 	return 0;
 }
 
+/*
+ * A path read from a commit is hostile: every component must be a plain
+ * name (not "", ".", "..", nor .git in any case), outside .lmdata, and no
+ * folder on the way may be a symbolic link in the work tree (writing
+ * through it would leave the work tree, as git refuses to do).
+ */
+static int check_rev_path(lmd_repo *r, const char *mpath)
+{
+	const char *p = mpath;
+	for (;;) {
+		const char *e = strchr(p, '/');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+		if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && !memcmp(p, "..", 2)) ||
+		    (n == 4 && !strncasecmp(p, ".git", 4)))
+			return lmd_error_set(LMD_EMANIFEST, "unsafe path '%s' in the commit; refusing to use it",
+					     lmd_quote(mpath));
+		if (!e)
+			break;
+		{
+			struct stat st;
+			char *dir = lmd_strndup(mpath, (size_t)(e - mpath)), *abs = dir ? lmd__abs(r, dir) : NULL;
+			bool link = abs && lstat(abs, &st) == 0 && S_ISLNK(st.st_mode);
+			free(dir);
+			free(abs);
+			if (link)
+				return lmd_error_set(LMD_EBADINPUT, "'%s' lies beyond a symbolic link in the work tree; "
+						     "refusing to write through it", lmd_quote(mpath));
+		}
+		p = e + 1;
+	}
+	if (lmd__path_reserved(mpath))
+		return lmd_error_set(LMD_EMANIFEST, "unsafe path '%s' in the commit; refusing to use it", lmd_quote(mpath));
+	return 0;
+}
+
 static int rev_change_cb(const char *path, const char *old_blob, const char *new_blob, void *payload)
 {
+	struct rm_list *l = payload;
+	int rc;
 	(void)old_blob;
-	return new_blob[0] ? rm_push(payload, path, new_blob) : 0;
+	if (!new_blob[0])
+		return 0;
+	if ((rc = check_rev_path(l->r, path)) < 0)
+		return rc;
+	return rm_push(l, path, new_blob);
 }
 
 void lmd__rev_manifests_free(lmd__rev_manifest *v, size_t n)

@@ -99,3 +99,21 @@ expect_exit 0 lmdata log --oneline
 expect_eq "$(printf '%s\n' "$OUT" | wc -l)" 1 "log lines in a shallow clone"
 expect_exit 2 lmdata checkout --at 2000-01-01
 expect_err_contains "shallow"
+
+# hostile paths in a commit: a folder named ".." or ".GIT", a folder that is a link in the work tree.
+cd "$REPO"
+m=$(git hash-object -w data.jsonl.lmd)
+for evil in .. .GIT; do
+	sub=$(printf '100644 blob %s\tdata.jsonl.lmd\n' "$m" | git mktree)
+	root=$( (git ls-tree HEAD; printf '040000 tree %s\t%s\n' "$sub" "$evil") | git mktree)
+	c=$(git commit-tree -p HEAD -m "evil $evil" "$root")
+	expect_exit 2 lmdata checkout "$c"
+	expect_err_contains "unsafe path"
+done
+expect_no_file "$TMP_ROOT/data.jsonl.lmd"
+mkdir -p sub && cp data.jsonl.lmd sub/ && git add sub/data.jsonl.lmd && git commit -qm sub --no-verify
+rm -rf sub && mkdir "$TMP_ROOT/outside" && ln -s "$TMP_ROOT/outside" sub
+expect_exit 2 lmdata checkout HEAD -- sub/data.jsonl
+expect_err_contains "symbolic link"
+expect_no_file "$TMP_ROOT/outside/data.jsonl"
+expect_no_file "$TMP_ROOT/outside/data.jsonl.lmd"
