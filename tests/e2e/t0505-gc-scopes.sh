@@ -72,3 +72,26 @@ for i in 1 2 3 4 5; do
 	expect_eq "$(sha_of "c$i.bin")" "$want" "c$i.bin after gc during add"
 done
 expect_exit 0 lmdata fsck
+
+# --all-branches keeps another branch's tip; --keep-since keeps recent commits only.
+export LMDATA_GC_GRACE_SECONDS=0
+new_lmdata_repo branches
+commit_all init
+for v in 1 2 3; do
+	gen_file b.bin $((100000 + v)) "b-$v"
+	expect_exit 0 lmdata add b.bin
+	GIT_COMMITTER_DATE="2026-04-0${v}T00:00:00Z" expect_exit 0 lmdata commit -m "b$v"
+	eval "b_$v=$(sha_of b.bin)"
+done
+git branch keep HEAD~1
+expect_exit 0 lmdata gc --all-branches
+lmdata cat keep b.bin >/dev/null || fail "branch tip lost by gc --all-branches"
+lmdata cat HEAD~2 b.bin >/dev/null 2>&1 && fail "b1 kept by gc --all-branches"
+expect_exit 0 lmdata gc --keep-since 2026-04-02T00:00:00Z --dry-run
+expect_out_contains "would remove 0"
+git branch -D -q keep
+expect_exit 0 lmdata gc --keep-since 2026-04-03T00:00:00Z
+lmdata cat HEAD~1 b.bin >/dev/null 2>&1 && fail "b2 kept by --keep-since after it"
+expect_eq "$(lmdata cat HEAD b.bin | sha256sum | cut -d' ' -f1)" "$b_3" "b3 after --keep-since"
+expect_exit 2 lmdata gc --rev no-such-rev
+expect_exit 2 lmdata gc --keep-since someday
