@@ -68,11 +68,9 @@ static bool wanted(struct dctx *c, const char *p)
 	return false;
 }
 
+/* A new pair (the same manifest may get two: merge_pairs joins them). */
 static struct pair *pair_get(struct dctx *c, const char *mpath)
 {
-	for (size_t i = c->npairs; i > 0; i--)
-		if (!strcmp(c->pairs[i - 1].mpath, mpath))
-			return &c->pairs[i - 1];
 	if (c->npairs == c->cappairs) {
 		size_t n = c->cappairs ? c->cappairs * 2 : 16;
 		struct pair *nv = lmd_reallocarray(c->pairs, n, sizeof(*nv));
@@ -144,6 +142,40 @@ static int add_worktree(struct dctx *c, int side)
 	}
 	lmd__datasets_free(ds, nds);
 	return rc;
+}
+
+static int cmp_pair(const void *x, const void *y)
+{
+	return strcmp(((const struct pair *)x)->mpath, ((const struct pair *)y)->mpath);
+}
+
+/* Sort the pairs by manifest path and join the two halves of a manifest
+ * found on both sides (one from git, one from the work tree). */
+static void merge_pairs(struct dctx *c)
+{
+	size_t k = 0;
+	if (!c->npairs)
+		return;
+	qsort(c->pairs, c->npairs, sizeof(*c->pairs), cmp_pair);
+	for (size_t i = 0; i < c->npairs; i++) {
+		struct pair *p = &c->pairs[i];
+		if (k && !strcmp(c->pairs[k - 1].mpath, p->mpath)) {
+			struct pair *q = &c->pairs[k - 1];
+			for (int sd = 0; sd < 2; sd++)
+				if (p->s[sd].present && !q->s[sd].present) {
+					lmd_buf_release(&q->s[sd].text);
+					q->s[sd] = p->s[sd];
+					p->s[sd].text = (lmd_buf)LMD_BUF_INIT;
+				}
+			for (int sd = 0; sd < 2; sd++)
+				lmd_buf_release(&p->s[sd].text);
+			free(p->mpath);
+			free(p->path);
+			continue;
+		}
+		c->pairs[k++] = *p;
+	}
+	c->npairs = k;
 }
 
 static int push_ent(struct dctx *c, lmd_diff_kind k, const char *path, const lmd_tree_entry *o,
@@ -399,6 +431,7 @@ int lmd_diff(lmd_repo *r, const lmd_rev *a, const lmd_rev *b, const char *const 
 	}
 	if (rc < 0)
 		goto done;
+	merge_pairs(&c);
 	/* Every selection must name something on one side or the other. */
 	for (size_t j = 0; j < n; j++) {
 		bool any = false;
@@ -428,6 +461,8 @@ int lmd_diff(lmd_repo *r, const lmd_rev *a, const lmd_rev *b, const char *const 
 	for (size_t i = 0; i < c.npairs; i++) {
 		struct pair *p = &c.pairs[i];
 		lmd_tree_entry eo, en;
+		if (!p->s[0].present && !p->s[1].present)
+			continue; /* a staged manifest deleted from the work tree, absent from the commit */
 		if (p->s[0].present && p->s[1].present && !strcmp(p->s[0].blob, p->s[1].blob))
 			continue;
 		if ((rc = load_side(r, p, 0, a)) < 0 || (rc = load_side(r, p, 1, b)) < 0)
