@@ -434,38 +434,56 @@ static int commit_tree(git_repository *repo, const char *id, git_tree **ret)
 	return r < 0 ? git_fail("cannot read a commit's tree") : 0;
 }
 
-/* The tree or blob at path in t (NULL when absent); ret_type says which. */
-static int entry_at(git_repository *repo, git_tree *t, const char *path, git_object_t want, git_object **ret)
+/* The id of the tree or blob at path in t: false when absent (or another type). */
+static bool id_at(git_tree *t, const char *path, git_object_t want, git_oid *ret)
 {
 	git_tree_entry *e = NULL;
-	*ret = NULL;
+	bool ok;
 	if (!t)
-		return 0;
-	if (!path[0])
-		return want == GIT_OBJECT_TREE ? git_object_dup(ret, (git_object *)t) : 0;
-	if (git_tree_entry_bypath(&e, t, path) < 0)
-		return 0;
-	if (git_tree_entry_type(e) == want && git_tree_entry_to_object(ret, repo, e) < 0) {
-		git_tree_entry_free(e);
-		return git_fail("cannot read a git object");
+		return false;
+	if (!path[0]) {
+		if (want != GIT_OBJECT_TREE)
+			return false;
+		git_oid_cpy(ret, git_tree_id(t));
+		return true;
 	}
+	if (git_tree_entry_bypath(&e, t, path) < 0)
+		return false;
+	ok = git_tree_entry_type(e) == want;
+	if (ok)
+		git_oid_cpy(ret, git_tree_entry_id(e));
 	git_tree_entry_free(e);
-	return 0;
+	return ok;
 }
 
-static int diff_blob_at(git_repository *repo, git_tree *ta, git_tree *tb, const char *mpath, struct changes *cs)
+/* The folder `path` on both sides: compared by id, opened only when it differs. */
+static int diff_dir_at(git_repository *repo, git_tree *ta, git_tree *tb, const char *path, struct changes *cs)
 {
-	git_object *a = NULL, *b = NULL;
+	git_oid ia, ib;
+	git_tree *da = NULL, *db = NULL;
+	bool ha = id_at(ta, path, GIT_OBJECT_TREE, &ia), hb = id_at(tb, path, GIT_OBJECT_TREE, &ib);
 	int r;
-	if ((r = entry_at(repo, ta, mpath, GIT_OBJECT_BLOB, &a)) < 0 ||
-	    (r = entry_at(repo, tb, mpath, GIT_OBJECT_BLOB, &b)) < 0)
-		goto done;
-	if ((a || b) && !(a && b && !git_oid_cmp(git_object_id(a), git_object_id(b))))
-		r = changes_push(cs, mpath, a ? git_object_id(a) : NULL, b ? git_object_id(b) : NULL);
-done:
-	git_object_free(a);
-	git_object_free(b);
+	if (!ha && !hb)
+		return 0;
+	if (ha && hb && !git_oid_cmp(&ia, &ib))
+		return 0;
+	if ((ha && git_tree_lookup(&da, repo, &ia) < 0) || (hb && git_tree_lookup(&db, repo, &ib) < 0)) {
+		git_tree_free(da);
+		return git_fail("cannot read a git tree");
+	}
+	r = diff_trees(repo, path, da, db, cs, 0);
+	git_tree_free(da);
+	git_tree_free(db);
 	return r;
+}
+
+static int diff_blob_at(git_tree *ta, git_tree *tb, const char *mpath, struct changes *cs)
+{
+	git_oid a, b;
+	bool ha = id_at(ta, mpath, GIT_OBJECT_BLOB, &a), hb = id_at(tb, mpath, GIT_OBJECT_BLOB, &b);
+	if ((ha || hb) && !(ha && hb && !git_oid_cmp(&a, &b)))
+		return changes_push(cs, mpath, ha ? &a : NULL, hb ? &b : NULL);
+	return 0;
 }
 
 int lmd_git_diff_manifests(lmd_git *g, const char *a, const char *b, const char *const *sel, size_t n,
@@ -482,18 +500,9 @@ int lmd_git_diff_manifests(lmd_git *g, const char *a, const char *b, const char 
 	} else {
 		for (size_t i = 0; i < n && r >= 0; i++) {
 			const char *s = sel[i];
-			git_object *da = NULL, *db = NULL;
 			char *m;
 			/* The folder s (datasets inside it) ... */
-			if ((r = entry_at(g->repo, ta, s, GIT_OBJECT_TREE, &da)) < 0 ||
-			    (r = entry_at(g->repo, tb, s, GIT_OBJECT_TREE, &db)) < 0) {
-				git_object_free(da);
-				break;
-			}
-			if (da || db)
-				r = diff_trees(g->repo, s, (git_tree *)da, (git_tree *)db, &cs, 0);
-			git_object_free(da);
-			git_object_free(db);
+			r = diff_dir_at(g->repo, ta, tb, s, &cs);
 			if (r < 0 || !s[0])
 				break;
 			/* ... the dataset s itself, and any dataset s lies inside. */
@@ -503,7 +512,7 @@ int lmd_git_diff_manifests(lmd_git *g, const char *a, const char *b, const char 
 					r = -ENOMEM;
 					break;
 				}
-				r = diff_blob_at(g->repo, ta, tb, m, &cs);
+				r = diff_blob_at(ta, tb, m, &cs);
 				free(m);
 				while (l > 0 && s[l - 1] != '/')
 					l--;
