@@ -505,6 +505,19 @@ int lmd_checkout_rev(lmd_repo *r, const lmd_rev *rev, const char *const *paths, 
 		return rc;
 	if ((rc = lmd__rev_manifests(r, rev, sel, paths, n, &c.v, &c.n)) < 0)
 		goto done;
+	/* A manifest describes a whole dataset: a path inside a tracked folder
+	 * cannot be taken from REV alone without changing the rest with it. */
+	for (size_t j = 0; j < n; j++)
+		for (size_t i = 0; i < c.n; i++) {
+			size_t l = strlen(c.v[i].path);
+			if (!strncmp(sel[j], c.v[i].path, l) && sel[j][l] == '/') {
+				rc = lmd_error_set(LMD_EBADINPUT,
+					"'%s' is inside the tracked folder '%s': check out the whole folder ('lmdata checkout "
+					"%.12s -- %s') or copy the one file with 'lmdata cat %.12s %s > FILE'", paths[j],
+					c.v[i].path, rev->id, c.v[i].path, rev->id, sel[j]);
+				goto done;
+			}
+		}
 	items = lmd_calloc(c.n ? c.n : 1, sizeof(*items));
 	if (!items) {
 		rc = -ENOMEM;

@@ -40,6 +40,11 @@ expect_err_contains "unknown revision 'no-such-rev'"
 expect_exit 2 lmdata checkout one -- nope.jsonl
 expect_err_contains "'nope.jsonl' is not tracked by lmdata at"
 expect_exit 2 lmdata checkout one -- data.jsonl nope.jsonl
+mkdir -p fold && echo a >fold/a && expect_exit 0 lmdata add fold && commit_all fold
+state=$(snapshot)
+expect_exit 2 lmdata checkout HEAD~1 -- fold/a
+expect_exit 2 lmdata checkout HEAD -- fold/a
+expect_err_contains "inside the tracked folder 'fold'"
 expect_eq "$(snapshot)" "$state" "state after refused checkouts"
 expect_exit 2 lmdata cat one nope.jsonl
 expect_exit 2 lmdata cat one
