@@ -117,6 +117,53 @@ done:
 	return rc;
 }
 
+/* The commit-msg hook gets the message in .git/COMMIT_EDITMSG, may edit it, or refuse. */
+static int run_commit_msg_hook(lmd_repo *r, char **msg)
+{
+	char *hook = lmd_hook_path(r, "commit-msg"), *gitdir = NULL, *path = NULL, *nm = NULL;
+	FILE *f;
+	int rc = 0, st;
+
+	if (!hook)
+		return 0;
+	gitdir = lmd_repo_gitdir(r);
+	if (!gitdir || asprintf(&path, "%s/COMMIT_EDITMSG", gitdir) < 0) {
+		rc = cli_fail(-ENOMEM);
+		goto done;
+	}
+	f = fopen(path, "w");
+	if (f) {
+		bool ok = fputs(*msg, f) >= 0 && (!**msg || (*msg)[strlen(*msg) - 1] == '\n' || fputc('\n', f) != EOF);
+		if (fclose(f) != 0 || !ok)
+			f = NULL;
+	}
+	if (!f) {
+		fprintf(stderr, "lmdata: error: cannot write '%s': %s\n", path, lmd_strerror(-errno));
+		rc = EXIT_FAIL;
+		goto done;
+	}
+	{
+		char *av[] = { hook, path, NULL };
+		fflush(stdout);
+		st = run_in(lmd_repo_workdir(r), av);
+	}
+	if (st != 0) {
+		fprintf(stderr, "lmdata: error: the commit-msg hook refused the message (exit %d); nothing was committed "
+				"(or skip it with --no-verify)\n", st);
+		rc = EXIT_FOUND;
+		goto done;
+	}
+	if ((rc = append_file(r, path, &nm)) == 0) {
+		free(*msg);
+		*msg = nm;
+	}
+done:
+	free(hook);
+	free(gitdir);
+	free(path);
+	return rc;
+}
+
 int cmd_commit(int argc, char **argv)
 {
 	static const struct option opts[] = { { "message", required_argument, NULL, 'm' },
@@ -187,6 +234,8 @@ int cmd_commit(int argc, char **argv)
 	}
 	if (!msg && (rc = edit_message(r, &msg)))
 		goto done;
+	if (verify && (rc = run_commit_msg_hook(r, &msg)))
+		goto done;
 	if ((rc = lmd_commit_create(r, msg, &id)) < 0) {
 		rc = cli_fail(rc);
 		goto done;
@@ -197,6 +246,16 @@ int cmd_commit(int argc, char **argv)
 		while (*s == '\n' || *s == ' ')
 			s++;
 		printf("[%s %.7s] %.*s\n", branch ? branch : "HEAD", id.id, (int)strcspn(s, "\n"), s);
+	}
+	{
+		/* post-commit: informational, its status does not matter (as in git). */
+		char *pc = lmd_hook_path(r, "post-commit");
+		if (pc) {
+			char *av[] = { pc, NULL };
+			fflush(stdout);
+			run_in(lmd_repo_workdir(r), av);
+			free(pc);
+		}
 	}
 	rc = 0;
 done:

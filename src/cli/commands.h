@@ -66,7 +66,7 @@ int cmd_hooks(int argc, char **argv);
 	"Exit 1 when there is nothing to commit or the pre-commit hook refuses.\n\n" \
 	"  -m, --message MSG  the commit message (several -m: paragraphs)\n" \
 	"  -F, --file FILE    read the message from FILE ('-': stdin)\n" \
-	"  -n, --no-verify    do not run the pre-commit hook\n"
+	"  -n, --no-verify    do not run the pre-commit and commit-msg hooks\n"
 #define USAGE_DIFF \
 	"usage: lmdata diff [--stat] [--json] [--exit-code] [A [B]] [--] [PATH...]\n" \
 	"   or: lmdata diff [options] --at DATE [--at DATE] [--] [PATH...]\n\n" \

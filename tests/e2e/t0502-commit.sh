@@ -54,6 +54,20 @@ expect_eq "$(git rev-parse HEAD)" "$before" "HEAD after a refused commit"
 expect_exit 0 lmdata commit --no-verify -m "skip hook"
 rm .git/hooks/pre-commit
 
+# commit-msg may rewrite or refuse the message; post-commit runs after.
+printf '#!/bin/sh\nprintf "\\nSigned-off-by: hook\\n" >>"$1"\n' >.git/hooks/commit-msg
+printf '#!/bin/sh\ngit rev-parse HEAD >"%s/post-commit.out"\n' "$TMP_ROOT" >.git/hooks/post-commit
+chmod +x .git/hooks/commit-msg .git/hooks/post-commit
+jsonl data.jsonl 13 f
+expect_exit 0 lmdata commit -m "with trailer"
+expect_eq "$(git log -1 --format=%b)" "Signed-off-by: hook" "commit-msg hook trailer"
+expect_eq "$(cat "$TMP_ROOT/post-commit.out")" "$(git rev-parse HEAD)" "post-commit hook saw the new HEAD"
+printf '#!/bin/sh\nexit 1\n' >.git/hooks/commit-msg
+jsonl data.jsonl 14 g
+expect_exit 1 lmdata commit -m "refused message"
+expect_err_contains "commit-msg hook refused"
+rm .git/hooks/commit-msg .git/hooks/post-commit
+
 # a detached HEAD: commit moves HEAD, no branch.
 git checkout -q --detach
 jsonl data.jsonl 12 e
