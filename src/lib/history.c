@@ -594,9 +594,11 @@ int lmd_cat(lmd_repo *r, const lmd_rev *rev, const char *path, int fd)
 	lmd_restore *rs = NULL;
 	lmd_tree_entry e = { 0 };
 	lmd_tree t = { 0 };
-	const char *at = rev ? rev->id : "the work tree";
+	char at[48], lsrev[24];
 	int rc;
 
+	snprintf(at, sizeof(at), rev ? "at %.12s" : "in the work tree's manifests", rev ? rev->id : "");
+	snprintf(lsrev, sizeof(lsrev), rev ? "%.12s " : "%s", rev ? rev->id : "");
 	if ((rc = lmd__resolve_lexical(r, path, &sel)) < 0)
 		return rc;
 	if ((rc = lmd__repo_store(r, &store)) < 0 ||
@@ -610,7 +612,7 @@ int lmd_cat(lmd_repo *r, const lmd_rev *rev, const char *path, int fd)
 			m = &v[i];
 	}
 	if (!m) {
-		rc = lmd_error_set(LMD_EBADINPUT, "'%s' is a folder of tracked data at %.12s, not a file; 'lmdata ls' "
+		rc = lmd_error_set(LMD_EBADINPUT, "'%s' is a folder of tracked data %s, not a file; 'lmdata ls' "
 				   "lists its files", path, at);
 		goto done;
 	}
@@ -628,7 +630,7 @@ int lmd_cat(lmd_repo *r, const lmd_rev *rev, const char *path, int fd)
 		slash = strchr(rest, '/');
 		nl = slash ? (size_t)(slash - rest) : strlen(rest);
 		if (e.mode != LMD_MODE_DIR || nl >= sizeof(name)) {
-			rc = lmd_error_set(LMD_EBADINPUT, "'%s' does not exist at %.12s", path, at);
+			rc = lmd_error_set(LMD_EBADINPUT, "'%s' does not exist %s", path, at);
 			goto done;
 		}
 		memcpy(name, rest, nl);
@@ -643,8 +645,8 @@ int lmd_cat(lmd_repo *r, const lmd_rev *rev, const char *path, int fd)
 		}
 		te = lmd_tree_find(&t, name);
 		if (!te) {
-			rc = lmd_error_set(LMD_EBADINPUT, "'%s' does not exist at %.12s; 'lmdata ls %.12s %s' lists what does",
-					   path, at, at, m->path);
+			rc = lmd_error_set(LMD_EBADINPUT, "'%s' does not exist %s; 'lmdata ls %s%s' lists what does",
+					   path, at, lsrev, m->path);
 			goto done;
 		}
 		e.mode = te->mode;
@@ -653,7 +655,7 @@ int lmd_cat(lmd_repo *r, const lmd_rev *rev, const char *path, int fd)
 		rest += nl;
 	}
 	if (e.mode == LMD_MODE_DIR) {
-		rc = lmd_error_set(LMD_EBADINPUT, "'%s' is a folder at %.12s, not a file; 'lmdata ls' lists its files",
+		rc = lmd_error_set(LMD_EBADINPUT, "'%s' is a folder %s, not a file; 'lmdata ls' lists its files",
 				   path, at);
 		goto done;
 	}
