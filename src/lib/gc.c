@@ -209,14 +209,27 @@ struct hist_ctx {
 	size_t n, cap;
 	lmd_buf text;
 	size_t skipped;
+	lmd_oidset seen;    /* commits already listed */
 };
+
+/* A hex commit id as a set key (sha1 ids zero-padded). */
+static void commit_key(const char *hex, lmd_oid *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	for (size_t i = 0; i < 2 * LMD_OID_RAWSZ && hex[i] && hex[i + 1]; i += 2) {
+		char b[3] = { hex[i], hex[i + 1], 0 };
+		ret->id[i / 2] = (uint8_t)strtoul(b, NULL, 16);
+	}
+}
 
 static int commit_cb(const char *id, void *payload)
 {
 	struct hist_ctx *h = payload;
-	for (size_t i = 0; i < h->n; i++)
-		if (!strcmp(h->commits[i], id))
-			return 0;
+	lmd_oid key;
+	int added;
+	commit_key(id, &key);
+	if ((added = lmd_oidset_add(&h->seen, &key)) <= 0)
+		return added < 0 ? -ENOMEM : 0;
 	if (h->n == h->cap) {
 		size_t c = h->cap ? h->cap * 2 : 64;
 		char **nv = lmd_reallocarray(h->commits, c, sizeof(*nv));
@@ -273,6 +286,7 @@ static int mark_history(lmd_repo *r, struct gc_ctx *c, const lmd_gc_opts *o)
 		free(h.commits[i]);
 	free(h.commits);
 	lmd_buf_release(&h.text);
+	lmd_oidset_release(&h.seen);
 	return rc;
 }
 
