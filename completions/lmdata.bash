@@ -76,7 +76,7 @@ _lmdata()
         checkout) opts+=' -f --force --at' ;;
         ls) opts+=' --json --at' ;;
         rm) ;;
-        fsck) opts+=' --json' ;;
+        fsck) opts+=' --repair --json' ;;
         gc) opts+=' -n --dry-run --workspace --json -a --all-branches -T --all-tags -A --all-commits --rev --keep-since' ;;
         commit) opts+=' -m --message -F --file -n --no-verify' ;;
         diff) opts+=' --stat --json --exit-code --at' ;;

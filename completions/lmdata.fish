@@ -55,8 +55,9 @@ complete -c lmdata -n '__fish_seen_subcommand_from ls' -l json -d 'Print JSON'
 # Tracked paths for status, checkout, ls and rm.
 complete -c lmdata -n '__fish_seen_subcommand_from status checkout ls rm' -a '(__lmdata_tracked)'
 
-# fsck [--json]
+# fsck [--repair] [--json]
 complete -c lmdata -n '__fish_seen_subcommand_from fsck' -l json -d 'Print JSON'
+complete -c lmdata -n '__fish_seen_subcommand_from fsck' -l repair -d 'Drop damaged objects'
 
 # gc [--dry-run] [--workspace] [--json]
 complete -c lmdata -n '__fish_seen_subcommand_from gc' -s n -l dry-run -d 'Say what would be freed, delete nothing'

@@ -156,9 +156,15 @@ typedef void (*lmd_fsck_cb)(const lmd_fsck_problem *p, void *payload);
 typedef struct lmd_fsck_stats {
 	uint64_t packs, objects, bytes;
 	uint64_t damaged, missing;
+	uint64_t dropped;        /* with LMD_FSCK_REPAIR: damaged objects removed */
 } lmd_fsck_stats;
+
+/* Drop damaged objects (rewriting their packs) so that re-adding the data
+ * from a good copy, or fetching it, stores it again. */
+#define LMD_FSCK_REPAIR 1u
 /* Returns the number of problems (0: clean) or < 0 when fsck itself failed. */
 int lmd_fsck(lmd_repo *r, lmd_fsck_cb cb, void *payload, lmd_fsck_stats *ret_stats);
+int lmd_fsck_ext(lmd_repo *r, unsigned flags, lmd_fsck_cb cb, void *payload, lmd_fsck_stats *ret_stats);
 
 /* ---- gc ---- */
 

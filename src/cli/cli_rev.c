@@ -13,19 +13,35 @@ int cli_dashdash(int argc, char **argv)
 	return argc;
 }
 
+/*
+ * Does a name a path lmdata knows: something in the work tree, or tracked
+ * data (a manifest for it or for a folder around it: a deleted file of a
+ * tracked folder is still a path)?
+ */
 static bool looks_like_path(const char *a)
 {
 	struct stat st;
+	size_t l = strlen(a);
 	char *m;
-	bool yes;
+	bool yes = false;
+
 	if (lstat(a, &st) == 0)
 		return true;
-	m = malloc(strlen(a) + 5);
+	m = malloc(l + 5);
 	if (!m)
 		return false;
-	strcpy(m, a);
-	strcat(m, ".lmd");
-	yes = lstat(m, &st) == 0;
+	memcpy(m, a, l + 1);
+	while (l > 0 && m[l - 1] == '/')
+		m[--l] = '\0';
+	while (!yes && l > 0) {
+		memcpy(m + l, ".lmd", 5);
+		yes = lstat(m, &st) == 0;
+		while (l > 0 && m[l - 1] != '/')
+			l--;
+		while (l > 0 && m[l - 1] == '/')
+			l--;
+		m[l] = '\0';
+	}
 	free(m);
 	return yes;
 }

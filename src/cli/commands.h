@@ -114,11 +114,14 @@ int cmd_hooks(int argc, char **argv);
 	"Stop tracking PATH: remove PATH.lmd and its .gitignore line and stage both.\n" \
 	"The data itself stays on disk.\n"
 #define USAGE_FSCK \
-	"usage: lmdata fsck [--json]\n\n" \
+	"usage: lmdata fsck [--repair] [--json]\n\n" \
 	"Re-verify every pack and object against its hash, and that every object the\n" \
 	"manifests need is present.  Exit 1 naming damaged objects and the files\n" \
 	"that use them.\n\n" \
-	"  --json   machine-readable output\n"
+	"  --repair   drop damaged objects (their packs are rewritten without\n" \
+	"             them) so 'lmdata add' of a good copy, or a fetch, stores\n" \
+	"             them again; still exits 1 while files lack their data\n" \
+	"  --json     machine-readable output\n"
 #define USAGE_GC \
 	"usage: lmdata gc [-n] [--json] SCOPE...\n\n" \
 	"Delete objects that no kept version needs.  The work tree's manifests are\n" \

@@ -52,7 +52,23 @@ struct plan {
 	size_t missing;
 	char *missing_path;
 	lmd_oid missing_id;
+	char *const *sel;      /* paths asked for (relative to the top); none: all */
+	size_t nsel;
 };
+
+/* 2: rel is, or is inside, a selected path; 1: it contains one; 0: neither. */
+static int scope(const struct plan *p, const char *rel)
+{
+	int best = p->nsel ? 0 : 2;
+	for (size_t i = 0; i < p->nsel && best < 2; i++) {
+		size_t ls = strlen(p->sel[i]), lr = strlen(rel);
+		if (ls <= lr && !strncmp(rel, p->sel[i], ls) && (rel[ls] == '/' || rel[ls] == '\0' || ls == 0))
+			best = 2;
+		else if (ls > lr && !strncmp(rel, p->sel[i], lr) && p->sel[i][lr] == '/')
+			best = 1;
+	}
+	return best;
+}
 
 static int push(struct plan *p, enum act_kind k, const char *rel, const lmd_oid *id, uint64_t size, bool exec)
 {
@@ -216,8 +232,9 @@ static int plan_tree(struct plan *p, const char *rel, const lmd_oid *tree_id, bo
 		if (r < 0)
 			goto done;
 	}
-	/* Files in the folder that the manifest does not list go away. */
-	if (exists) {
+	/* Files in the folder that the manifest does not list go away (only
+	 * where the checkout was asked for, not in folders merely on the way). */
+	if (exists && scope(p, rel) == 2) {
 		abs = lmd__abs(p->r, rel);
 		if (!abs || !(d = opendir(abs))) {
 			r = abs ? lmd_errno_path("cannot open folder", rel) : -ENOMEM;
@@ -232,7 +249,10 @@ static int plan_tree(struct plan *p, const char *rel, const lmd_oid *tree_id, bo
 				r = -ENOMEM;
 				goto done;
 			}
-			r = fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 ? plan_remove(p, c, &st) : 0;
+			if (lmd_is_tmp_name(de->d_name))
+				r = push(p, ACT_RM_FILE, c, NULL, 0, false); /* a killed run's leftover */
+			else
+				r = fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 ? plan_remove(p, c, &st) : 0;
 			free(c);
 			if (r < 0)
 				goto done;
@@ -249,11 +269,14 @@ done:
 
 static int plan_entry(struct plan *p, const char *rel, const lmd_tree_entry *e)
 {
-	char *abs = lmd__abs(p->r, rel);
+	char *abs;
 	struct stat st;
 	bool exists, ok;
 	int r = 0;
 
+	if (scope(p, rel) == 0)
+		return 0; /* outside the paths asked for */
+	abs = lmd__abs(p->r, rel);
 	if (!abs)
 		return -ENOMEM;
 	exists = lstat(abs, &st) == 0;
@@ -310,6 +333,25 @@ static int plan_entry(struct plan *p, const char *rel, const lmd_tree_entry *e)
 				     lmd_file_kind(st.st_mode));
 	}
 	return push(p, ACT_FILE, rel, &e->id, e->size, e->mode == LMD_MODE_EXEC);
+}
+
+/* Remove temp files a killed checkout left next to a single-file dataset. */
+static void sweep_tmp_siblings(lmd_repo *r, const char *dataset)
+{
+	char *dir = lmd_path_dirname(dataset), *absdir = dir ? lmd__abs(r, dir) : NULL;
+	const char *base = lmd_path_basename(dataset);
+	size_t bl = strlen(base) < 40 ? strlen(base) : 40;
+	DIR *d = absdir ? opendir(absdir) : NULL;
+	struct dirent *de;
+
+	while (d && (de = readdir(d)))
+		if (lmd_is_tmp_name(de->d_name) && !strncmp(de->d_name + 1, base, bl) &&
+		    !strncmp(de->d_name + 1 + bl, ".lmdtmp.", 8))
+			unlinkat(dirfd(d), de->d_name, 0);
+	if (d)
+		closedir(d);
+	free(dir);
+	free(absdir);
 }
 
 static void restored(const char *rel, const lmd_oid *id, const struct stat *st, void *payload)
@@ -408,8 +450,9 @@ static void plan_clear(struct plan *p)
 	p->bytes = 0;
 }
 
-int lmd__checkout_items(lmd_repo *r, const lmd__co_item *items, size_t nitems, unsigned flags,
-			lmd_checkout_cb cb, void *payload, int (*before_write)(lmd_repo *, void *), void *bw_payload)
+int lmd__checkout_items(lmd_repo *r, const lmd__co_item *items, size_t nitems, char *const *sel, size_t nsel,
+			unsigned flags, lmd_checkout_cb cb, void *payload, int (*before_write)(lmd_repo *, void *),
+			void *bw_payload)
 {
 	char *statedir = lmd_path_join(r->lmdir, "state");
 	struct plan p = { .r = r, .flags = flags, .cb = cb, .payload = payload };
@@ -418,6 +461,8 @@ int lmd__checkout_items(lmd_repo *r, const lmd__co_item *items, size_t nitems, u
 
 	if (!statedir)
 		return -ENOMEM;
+	p.sel = sel;
+	p.nsel = nsel;
 	if ((rc = lmd__repo_lock(r)) < 0 || (rc = lmd__repo_store(r, &p.store)) < 0)
 		goto done;
 	/* Pass 1 over every dataset: refusals stop everything before any write. */
@@ -439,6 +484,8 @@ int lmd__checkout_items(lmd_repo *r, const lmd__co_item *items, size_t nitems, u
 			rc = plan_entry(&p, items[i].path, &e);
 			p.cb = saved;
 			if (rc >= 0 && pass == 1) {
+				if (e.mode != LMD_MODE_DIR)
+					sweep_tmp_siblings(r, items[i].path);
 				lmd__progress_start(r, "checking out", p.bytes, 0);
 				rc = execute(&p);
 				lmd__progress_end(r);
@@ -522,7 +569,7 @@ int lmd_checkout(lmd_repo *r, const char *const *paths, size_t n, unsigned flags
 			goto done;
 		items[nitems++].path = ds[i].path;
 	}
-	rc = lmd__checkout_items(r, items, nitems, flags, cb, payload, NULL, NULL);
+	rc = lmd__checkout_items(r, items, nitems, sel, n, flags, cb, payload, NULL, NULL);
 done:
 	for (size_t i = 0; i < nitems; i++)
 		lmd_manifest_release(&items[i].m);

@@ -101,8 +101,14 @@ static int cmp_loc(const void *x, const void *y)
 	return a->block_off < b->block_off ? -1 : a->block_off > b->block_off;
 }
 
-/* Copy the live objects of one pack into the packer, block by block. */
-static int rewrite_pack(struct gc_ctx *c, lmd_packer *pk, uint32_t pack, lmd_zctx *z)
+/*
+ * Copy objects of one pack into the packer, block by block: those in
+ * c->live (gc), or with `repair`, every object not in `drop` whose bytes
+ * still match its hash (damaged ones and unreadable blocks are left out
+ * and counted in *dropped).
+ */
+static int rewrite_pack_ext(struct gc_ctx *c, lmd_packer *pk, uint32_t pack, lmd_zctx *z, bool repair,
+			    const lmd_oidset *drop, uint64_t *dropped)
 {
 	lmd_buf locs = LMD_BUF_INIT, raw = LMD_BUF_INIT, enc = LMD_BUF_INIT;
 	void *args[2] = { &locs, &pack };
@@ -121,9 +127,15 @@ static int rewrite_pack(struct gc_ctx *c, lmd_packer *pk, uint32_t pack, lmd_zct
 		size_t j = i;
 		while (j < n && ((lmd_loc *)locs.ptr)[j].block_off == l->block_off)
 			j++;
+		if ((r = lmd_store_read_block(c->s, l, z, &blk)) < 0) {
+			if (!repair)
+				goto done;
+			lmd_error_clear();
+			*dropped += j - i; /* the whole block is unreadable */
+			i = j;
+			continue;
+		}
 		i = j;
-		if ((r = lmd_store_read_block(c->s, l, z, &blk)) < 0)
-			goto done;
 		free(ents);
 		ents = lmd_calloc(blk.count ? blk.count : 1, sizeof(*ents));
 		if (!ents) {
@@ -135,11 +147,22 @@ static int rewrite_pack(struct gc_ctx *c, lmd_packer *pk, uint32_t pack, lmd_zct
 		uint32_t off = 0;
 		for (uint32_t k = 0; k < blk.count; k++) {
 			lmd_blk_entry *e = &blk.entries[k];
-			if (lmd_oidset_has(&c->live, &e->id)) {
+			bool keep = repair ? !lmd_oidset_has(drop, &e->id) : lmd_oidset_has(&c->live, &e->id);
+			if (repair && !keep)
+				(*dropped)++;
+			if (keep) {
 				lmd_oid got;
+				bool ok = e->type == LMD_OBJ_FILE
+					? e->len >= 32 && lmd_sha256_buf(blk.raw + off, e->len - 32, &got) == 0 &&
+					  !memcmp(got.id, blk.raw + off + e->len - 32, 32)
+					: lmd_sha256_buf(blk.raw + off, e->len, &got) == 0 && !lmd_oid_cmp(&got, &e->id);
 				/* Never copy a damaged object into a fresh pack. */
-				if (e->type != LMD_OBJ_FILE && (lmd_sha256_buf(blk.raw + off, e->len, &got) < 0 ||
-								lmd_oid_cmp(&got, &e->id) != 0)) {
+				if (!ok && repair) {
+					(*dropped)++;
+					off += e->len;
+					continue;
+				}
+				if (!ok) {
 					lmd_block_release(&blk);
 					r = lmd_error_set(LMD_ECORRUPT, "a live object is damaged; run 'lmdata fsck' "
 								       "before gc (nothing was deleted)");
@@ -165,6 +188,11 @@ done:
 	lmd_buf_release(&raw);
 	lmd_buf_release(&enc);
 	return r;
+}
+
+static int rewrite_pack(struct gc_ctx *c, lmd_packer *pk, uint32_t pack, lmd_zctx *z)
+{
+	return rewrite_pack_ext(c, pk, pack, z, false, NULL, NULL);
 }
 
 static void remove_pack(lmd_store *s, const lmd_oid *pid)
@@ -396,6 +424,50 @@ done:
 	lmd_oidset_release(&c.live);
 	lmd_buf_release(&c.buf);
 	lmd__datasets_free(ds, nds);
+	lmd__repo_unlock(r);
+	return rc;
+}
+
+int lmd__store_repair(lmd_repo *r, const lmd_oidset *bad_packs, const lmd_oidset *bad_objs, uint64_t *ret_dropped)
+{
+	struct gc_ctx c = { 0 };
+	lmd_packer *pk = NULL;
+	lmd_zctx *z = NULL;
+	lmd_oid *old = NULL;
+	size_t nold = 0;
+	uint64_t dropped = 0;
+	int rc;
+
+	if ((rc = lmd__repo_lock(r)) < 0 || (rc = lmd__repo_store(r, &c.s)) < 0 ||
+	    (rc = lmd_zctx_new(r->level, &z)) < 0)
+		goto done;
+	old = lmd_calloc(lmd_store_pack_count(c.s) + 1, sizeof(*old));
+	if (!old) {
+		rc = -ENOMEM;
+		goto done;
+	}
+	for (uint32_t p = 0; p < lmd_store_pack_count(c.s); p++) {
+		if (!lmd_oidset_has(bad_packs, lmd_store_pack_id(c.s, p)))
+			continue;
+		if (!pk && (rc = lmd_packer_new(c.s, &pk)) < 0)
+			goto done;
+		if ((rc = rewrite_pack_ext(&c, pk, p, z, true, bad_objs, &dropped)) < 0)
+			goto done;
+		old[nold++] = *lmd_store_pack_id(c.s, p);
+	}
+	/* The good objects are sealed in new packs before the old ones go. */
+	if (pk && (rc = lmd_packer_finish(pk)) < 0)
+		goto done;
+	for (size_t i = 0; i < nold; i++)
+		remove_pack(c.s, &old[i]);
+	if (nold)
+		lmd_fsync_dir(lmd_store_dir(c.s));
+	*ret_dropped = dropped;
+	rc = 0;
+done:
+	lmd_packer_free(pk);
+	lmd_zctx_free(z);
+	free(old);
 	lmd__repo_unlock(r);
 	return rc;
 }

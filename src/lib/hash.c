@@ -113,21 +113,21 @@ void lmd_oid_fmt(char out[LMD_OID_HEXSZ + 1], const lmd_oid *oid)
 	out[LMD_OID_HEXSZ] = 0;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9') return c - '0';
-	if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-	return -1;
-}
+/* Hex digit values plus one; 0 marks a non-hex character. */
+static const signed char hexval[256] = {
+	['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6, ['6'] = 7, ['7'] = 8,
+	['8'] = 9, ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+	['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
+};
 
 int lmd_oid_parse(lmd_oid *ret_oid, const char *hex, size_t len)
 {
 	lmd_oid o;
 	if (len != LMD_OID_HEXSZ)
 		return -EINVAL;
+	/* The table holds value + 1 so that 0 means "not hex". */
 	for (int i = 0; i < LMD_OID_RAWSZ; i++) {
-		int a = hexval(hex[2 * i]), b = hexval(hex[2 * i + 1]);
+		int a = hexval[(unsigned char)hex[2 * i]] - 1, b = hexval[(unsigned char)hex[2 * i + 1]] - 1;
 		if (a < 0 || b < 0)
 			return -EINVAL;
 		o.id[i] = (uint8_t)(a << 4 | b);

@@ -527,7 +527,8 @@ int lmd_checkout_rev(lmd_repo *r, const lmd_rev *rev, const char *const *paths, 
 		items[i].path = c.v[i].path;
 		items[i].m = c.v[i].m; /* borrowed: released with c.v */
 	}
-	rc = lmd__checkout_items(r, items, c.n, flags, cb, payload, write_manifests, &c);
+	/* Whole datasets: a manifest from REV replaces all of one. */
+	rc = lmd__checkout_items(r, items, c.n, NULL, 0, flags, cb, payload, write_manifests, &c);
 done:
 	free(items);
 	lmd__rev_manifests_free(c.v, c.n);

@@ -15,13 +15,15 @@ typedef struct lmd__co_item {
 } lmd__co_item;
 
 /*
- * Check out items (checkout.c).  Pass one plans every dataset and refuses
+ * Check out items (checkout.c), limited to the selected paths (relative
+ * to the top; nsel 0: all of each item).  Pass one plans every dataset and refuses
  * (nothing written) on local changes stored nowhere or data missing from
  * the store; then before_write (if any) runs with the lock held, then the
  * plan is carried out.
  */
-int lmd__checkout_items(lmd_repo *r, const lmd__co_item *items, size_t nitems, unsigned flags,
-			lmd_checkout_cb cb, void *payload, int (*before_write)(lmd_repo *, void *), void *bw_payload);
+int lmd__checkout_items(lmd_repo *r, const lmd__co_item *items, size_t nitems, char *const *sel, size_t nsel,
+			unsigned flags, lmd_checkout_cb cb, void *payload, int (*before_write)(lmd_repo *, void *),
+			void *bw_payload);
 
 /* A manifest as recorded in a commit (or the work tree). */
 typedef struct lmd__rev_manifest {

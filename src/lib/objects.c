@@ -28,20 +28,45 @@ int lmd_tree_entry_cmp(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
+static char *put_u64(char *p, uint64_t v, unsigned base)
+{
+	char tmp[24];
+	int n = 0;
+	do {
+		tmp[n++] = (char)('0' + v % base);
+		v /= base;
+	} while (v);
+	while (n)
+		*p++ = tmp[--n];
+	return p;
+}
+
 int lmd_tree_encode(const lmd_tree_entry *e, size_t n, lmd_buf *out, lmd_oid *ret_id)
 {
-	char hex[LMD_OID_HEXSZ + 1];
 	int r;
 
+	/* Hand-formatted: this runs for every folder on every status. */
 	lmd_buf_clear(out);
 	if ((r = lmd_buf_puts(out, LMD_TREE_MAGIC)) < 0)
 		return r;
 	for (size_t i = 0; i < n; i++) {
-		lmd_oid_fmt(hex, &e[i].id);
-		r = lmd_buf_printf(out, "%o %llu %llu %s %s", e[i].mode, (unsigned long long)e[i].size,
-				   (unsigned long long)e[i].files, hex, e[i].name);
-		if (r < 0 || (r = lmd_buf_put(out, "", 1)) < 0)
+		size_t nl = strlen(e[i].name);
+		char *p;
+		if ((r = lmd_buf_grow(out, 3 * 24 + LMD_OID_HEXSZ + 4 + nl + 1)) < 0)
 			return r;
+		p = (char *)out->ptr + out->len;
+		p = put_u64(p, e[i].mode, 8);
+		*p++ = ' ';
+		p = put_u64(p, e[i].size, 10);
+		*p++ = ' ';
+		p = put_u64(p, e[i].files, 10);
+		*p++ = ' ';
+		lmd_oid_fmt(p, &e[i].id);
+		p += LMD_OID_HEXSZ;
+		*p++ = ' ';
+		memcpy(p, e[i].name, nl + 1); /* with its NUL: the entry terminator */
+		p += nl + 1;
+		out->len = (size_t)(p - (char *)out->ptr);
 	}
 	return lmd_sha256_buf(out->ptr, out->len, ret_id);
 }
@@ -52,6 +77,8 @@ static int parse_u64(const char **pp, const char *end, int base, uint64_t *ret)
 	uint64_t v = 0;
 	if (p >= end || *p == ' ')
 		return -1;
+	if (*p == '0' && p + 1 < end && p[1] != ' ')
+		return -1; /* no leading zeros: one listing, one id */
 	while (p < end && *p != ' ') {
 		int d = *p - '0';
 		if (d < 0 || d >= base)

@@ -299,6 +299,10 @@ static int seal_pack(lmd_packer *p)
 	if (r < 0)
 		return r;
 	session_clear(p->s->session);
+	/* Small objects still waiting for their block stay visible. */
+	for (uint32_t i = 0; i < p->meta_n; i++)
+		if ((r = session_add(p->s->session, &p->meta_ents[i].id, p->meta_ents[i].type)) < 0)
+			return r;
 	p->nents = 0;
 	return 0;
 fail:

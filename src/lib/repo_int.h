@@ -61,6 +61,16 @@ bool lmd__path_selects(const char *sel, const char *dataset);
 /* Read and parse the manifest at mpath (relative). */
 int lmd__manifest_read(lmd_repo *r, const char *mpath, lmd_manifest *ret);
 
+/*
+ * Rewrite the packs listed in bad_packs without the objects in bad_objs
+ * (nor any other object that fails its hash), then delete the old packs:
+ * the store verifies clean afterwards, minus the dropped objects, which a
+ * re-add or a fetch can then store again.  (gc.c)
+ */
+struct lmd_oidset;
+int lmd__store_repair(lmd_repo *r, const struct lmd_oidset *bad_packs, const struct lmd_oidset *bad_objs,
+		      uint64_t *ret_dropped);
+
 /* Path checks shared by add/rm: is rel .git/.lmdata or inside them? */
 bool lmd__path_reserved(const char *rel);
 

@@ -465,6 +465,18 @@ int lmd_store_foreach(lmd_store *s, lmd_store_entry_cb cb, void *payload)
 	return 0;
 }
 
+/* The type the block itself records for the object at loc (0 if none). */
+static int blk_type_of(const lmd_block *b, const lmd_loc *loc, const lmd_oid *id)
+{
+	uint64_t off = 0;
+	for (uint32_t i = 0; i < b->count; i++) {
+		if (off == loc->raw_off && b->entries[i].len == loc->len && !lmd_oid_cmp(&b->entries[i].id, id))
+			return b->entries[i].type;
+		off += b->entries[i].len;
+	}
+	return 0;
+}
+
 static int cmp_ord(const void *a, const void *b)
 {
 	const struct { uint64_t off; uint32_t raw_off, i; } *x = a, *y = b;
@@ -528,8 +540,15 @@ blocks:
 		struct ord { uint64_t off; uint32_t raw_off, i; } *ord;
 		lmd_block blk = { 0 };
 		uint64_t cur_off = UINT64_MAX;
+		uint32_t cur_len = 0;
 		bool cur_ok = false;
 
+		/* The index's own checksum. */
+		if (lmd_sha256_buf(pk->idx_map, pk->idx_size - 32, &got) < 0 ||
+		    memcmp(got.id, pk->idx_map + pk->idx_size - 32, 32) != 0) {
+			bad_cb(&pid, NULL, "pack index checksum mismatch", payload);
+			bad++;
+		}
 		ord = lmd_reallocarray(NULL, pk->count ? pk->count : 1, sizeof(*ord));
 		if (!ord) {
 			r = -ENOMEM;
@@ -548,13 +567,18 @@ blocks:
 			lmd_loc loc;
 			memcpy(id.id, e, 32);
 			entry_to_loc(e, pack, &loc);
-			if (loc.block_off != cur_off) {
+			if (loc.block_off != cur_off || loc.block_len != cur_len) {
+				/* Every entry is checked against the block it names,
+				 * including its length: a damaged entry must not hide
+				 * behind a good neighbour. */
 				lmd_block_release(&blk);
 				cur_off = loc.block_off;
+				cur_len = loc.block_len;
 				cur_ok = lmd_store_read_block(s, &loc, z, &blk) == 0;
 			}
-			if (!cur_ok) {
-				bad_cb(&pid, &id, lmd_error_last(), payload);
+			if (!cur_ok || loc.type != blk_type_of(&blk, &loc, &id)) {
+				bad_cb(&pid, &id, cur_ok ? "index entry does not match its block" : lmd_error_last(),
+				       payload);
 				bad++;
 				continue;
 			}

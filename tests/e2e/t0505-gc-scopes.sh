@@ -3,6 +3,7 @@
 # --workspace only the current one, tags/branches/--rev/--keep-since in between; shared objects
 # survive; young packs are never touched; an add running during gc loses nothing.
 . "$(dirname "$0")/history-lib.sh"
+unset LMDATA_GC_GRACE_SECONDS   # lib.sh sets 0; the first checks are of the default hour
 
 new_lmdata_repo repo
 commit_all init
