@@ -5,7 +5,7 @@
 #include "cli.h"
 
 struct st_ctx {
-	bool json, check;
+	bool json, check, data_only;
 	int n;
 };
 
@@ -25,6 +25,8 @@ static const char *word(lmd_status_kind k)
 static void entry(const lmd_status_entry *e, void *payload)
 {
 	struct st_ctx *c = payload;
+	if (c->data_only && e->kind == LMD_STATUS_UNCOMMITTED)
+		return;
 	if (c->json) {
 		printf("%s\n    {\"path\": ", c->n ? "," : "");
 		cli_json_str(stdout, e->path);
@@ -48,7 +50,8 @@ static void entry(const lmd_status_entry *e, void *payload)
 int cmd_status(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'J' }, { "check", no_argument, NULL, 'c' }, { 0 } };
+		{ "json", no_argument, NULL, 'J' }, { "check", no_argument, NULL, 'c' },
+		{ "data", no_argument, NULL, 'd' }, { 0 } };
 	struct st_ctx c = { 0 };
 	lmd_repo *r;
 	int o, rc;
@@ -58,6 +61,8 @@ int cmd_status(int argc, char **argv)
 			c.json = true;
 		else if (o == 'c')
 			c.check = true;
+		else if (o == 'd')
+			c.data_only = true;
 		else
 			return cli_usage_error("status", "unknown option");
 	}
@@ -66,6 +71,8 @@ int cmd_status(int argc, char **argv)
 	if (c.json)
 		printf("{\n  \"changes\": [");
 	rc = lmd_status(r, (const char *const *)argv + optind, (size_t)(argc - optind), entry, &c);
+	if (rc > 0 && c.data_only)
+		rc = c.n; /* only what was shown counts */
 	if (c.json)
 		printf("%s],\n  \"clean\": %s\n}\n", c.n ? "\n  " : "", rc == 0 ? "true" : "false");
 	if (rc < 0) {

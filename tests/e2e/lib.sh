@@ -29,6 +29,9 @@ export LC_ALL=C
 unset GIT_DIR GIT_WORK_TREE GIT_INDEX_FILE GIT_OBJECT_DIRECTORY \
       GIT_ALTERNATE_OBJECT_DIRECTORIES GIT_CEILING_DIRECTORIES
 export GIT_CONFIG_NOSYSTEM=1
+# gc never touches packs younger than an hour (a concurrent add may be
+# about to reference them); tests gc right away.  t0505 tests the grace.
+export LMDATA_GC_GRACE_SECONDS=0
 export GIT_AUTHOR_NAME='E2E Tester' GIT_AUTHOR_EMAIL='e2e@example.com'
 export GIT_COMMITTER_NAME='E2E Tester' GIT_COMMITTER_EMAIL='e2e@example.com'
 

@@ -55,7 +55,7 @@ assert j["bytes_after"] < j["bytes_before"], j
 ' || fail "gc -n --json: $OUT"
 cmp -s "$TMP_ROOT/before" <(listing) || fail "gc -n --json changed the store"
 
-expect_exit 0 lmdata gc
+expect_exit 0 lmdata gc --workspace
 expect_out_contains "removed $n unreferenced objects"
 after_bytes=$(store_bytes)
 [ "$after_bytes" -lt "$before_bytes" ] || fail "gc did not shrink the store ($before_bytes -> $after_bytes)"
@@ -66,7 +66,7 @@ expect_exit 0 lmdata fsck
 expect_no_tmp_files
 
 # Nothing more to do.
-expect_exit 0 lmdata gc --json
+expect_exit 0 lmdata gc --workspace --json
 expect_json
 printf '%s' "$OUT" | python3 -c '
 import json, sys

@@ -48,7 +48,7 @@ git commit -qm huge || fail "git commit failed"
 expect_exit 0 lmdata status --check
 
 # Temp packs of killed adds are cleaned by gc.
-expect_exit 0 lmdata gc
+expect_exit 0 lmdata gc --workspace
 expect_no_tmp_files
 expect_exit 0 lmdata fsck
 rm huge

@@ -51,7 +51,7 @@ expect_exit 0 lmdata status --check
 
 # Leftover temp files are cleaned up (by checkout or gc), and git does
 # not see them as untracked files.
-expect_exit 0 lmdata gc
+expect_exit 0 lmdata gc --workspace
 expect_exit 0 lmdata checkout
 expect_eq "$(git status --porcelain)" "" "git status after killed checkouts"
 expect_no_tmp_files

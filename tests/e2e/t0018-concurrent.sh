@@ -32,7 +32,7 @@ for i in 1 2 3; do
 	timeout 60 "$LMDATA" add c >"$TMP_ROOT/c.out" 2>&1 &
 	pc=$!
 	sleep "0.$((i * 1))"
-	expect_exit 0 lmdata gc
+	expect_exit 0 lmdata gc --workspace
 	wait $pc || fail "add c during gc failed: $(cat "$TMP_ROOT/c.out")"
 	expect_eq "$(manifest_field c.lmd sha256)" "$sc" "c.lmd round $i"
 	expect_exit 0 lmdata fsck

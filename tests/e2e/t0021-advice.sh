@@ -23,7 +23,7 @@ git commit -qm v1 || fail "git commit failed"
 gen_file f 200000 seed-f2
 expect_exit 0 lmdata add f
 git commit -qm v2 || fail "git commit failed"
-expect_exit 0 lmdata gc
+expect_exit 0 lmdata gc --workspace
 
 # An object collected by gc: checkout and fsck.
 git checkout -q HEAD~1 -- f.lmd

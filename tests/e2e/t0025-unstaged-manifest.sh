@@ -16,7 +16,7 @@ gen_file y 300000 seed-y2
 y2=$(sha_of y)
 expect_exit 0 lmdata add y
 git reset -q || fail "git reset failed"
-expect_exit 0 lmdata gc
+expect_exit 0 lmdata gc --workspace
 expect_exit 0 lmdata fsck
 rm y
 expect_exit 0 lmdata checkout y
@@ -31,7 +31,7 @@ git status --porcelain | grep -qx '?? x.lmd' || fail "x.lmd is not untracked: $(
 expect_file x.lmd
 
 expect_exit 0 lmdata gc --dry-run
-expect_exit 0 lmdata gc
+expect_exit 0 lmdata gc --workspace
 expect_exit 0 lmdata fsck
 # Stage the manifest again: its data must still be in the store.
 git add x.lmd || fail "git add x.lmd failed"
