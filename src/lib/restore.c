@@ -1,15 +1,16 @@
 /*
  * The restore pipeline (see restore.h).
  *
- *   workers:  read block -> decompress -> sha256 of every chunk
+ *   workers:  read block -> decompress (-> sha256 of chunks, see below)
  *   caller:   write the chunks in order into temp files
  *   hasher:   sha256 of each whole file, in order, beside the writes
  *
- * A file of one chunk whose id is the file's id needs no second digest:
- * the worker's check of that chunk is the check of the file.  Files of
- * several chunks are hashed whole by the hasher thread, which the caller
- * waits for before renaming a file into place, so the list of chunks is
- * never trusted on its own (a hostile list would name the wrong chunks).
+ * A file of one chunk has the chunk's id as its id: the worker checks it.
+ * Files of several chunks are hashed whole by the hasher thread, which the
+ * caller waits for before renaming a file into place; that covers every
+ * chunk, and the list of chunks is never trusted on its own (a hostile
+ * list would name the wrong chunks).  Only bytes streamed to a descriptor
+ * (cat) are checked chunk by chunk, since they cannot be taken back.
  */
 #include <fcntl.h>
 #include <pthread.h>
@@ -31,6 +32,7 @@ struct out_file {
 	uint64_t size, written;
 	bool exec, started;
 	bool whole_hash;        /* several chunks: the hasher digests it */
+	bool streaming;         /* written to the caller's descriptor (no temp file) */
 	bool hash_done;         /* set by the hasher (under its lock) */
 	lmd_oid got;            /* the hasher's result */
 	struct out_file *next;
@@ -40,6 +42,7 @@ struct slice {
 	struct out_file *f;
 	uint32_t raw_off, len;
 	bool hash;              /* copy of f->whole_hash: f may be gone otherwise */
+	bool verify;            /* check this chunk's own hash (see add_slice) */
 	lmd_oid id;
 };
 
@@ -99,6 +102,8 @@ static void task_work(lmd_job *job, lmd_worker_ctx *w)
 			lmd_job_fail(job, LMD_ECORRUPT);
 			return;
 		}
+		if (!s->verify)
+			continue;
 		lmd_sha256_init(w->h);
 		lmd_sha256_update(w->h, t->blk.raw + s->raw_off, s->len);
 		lmd_sha256_final(w->h, &got);
@@ -431,8 +436,14 @@ static int add_slice(lmd_restore *rs, struct out_file *f, const lmd_oid *cid, ui
 		rs->cur->sl = ns;
 		rs->cur->cap = n;
 	}
+	/* A file of several chunks going to a temp file is verified whole
+	 * before it is renamed into place, which covers every chunk: hashing
+	 * each chunk too would only say which one is bad (fsck does).  Bytes
+	 * streamed to a descriptor cannot be taken back, so those chunks are
+	 * checked one by one before they are written. */
 	rs->cur->sl[rs->cur->n++] = (struct slice){ .f = f, .raw_off = loc.raw_off, .len = len,
-						    .hash = f->whole_hash, .id = *cid };
+						    .hash = f->whole_hash, .verify = !f->whole_hash || f->streaming,
+						    .id = *cid };
 	return 0;
 }
 
@@ -449,6 +460,7 @@ int lmd_restore_file(lmd_restore *rs, const char *abs, const char *rel, const lm
 	f->abs = lmd_strdup(abs ? abs : "-");
 	f->rel = lmd_strdup(rel);
 	f->fd = fd_out;
+	f->streaming = fd_out >= 0;
 	f->id = *id;
 	f->size = size;
 	f->exec = exec;
