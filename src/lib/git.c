@@ -96,8 +96,10 @@ int lmd_git_stage(lmd_git *g, const char *const *paths, size_t n)
 		r = git_fail("cannot read the git index");
 		goto done;
 	}
+	bool changed = false;
 	for (size_t i = 0; i < n; i++) {
 		/* Existence decides: a removed manifest leaves the index. */
+		const git_index_entry *e = git_index_get_bypath(idx, paths[i], 0);
 		int exists;
 		char *full = lmd_path_join(git_repository_workdir(g->repo), paths[i]);
 		if (!full) {
@@ -105,15 +107,27 @@ int lmd_git_stage(lmd_git *g, const char *const *paths, size_t n)
 			goto done;
 		}
 		exists = access(full, F_OK) == 0;
+		if (exists && e && e->mode == GIT_FILEMODE_BLOB) {
+			/* Already staged as it is (a re-add of unchanged data):
+			 * leave the index alone rather than rewrite it. */
+			git_oid oid;
+			if (git_odb_hashfile(&oid, full, GIT_OBJECT_BLOB) == 0 && git_oid_equal(&oid, &e->id)) {
+				free(full);
+				continue;
+			}
+		}
 		free(full);
+		if (!exists && !e)
+			continue;
 		if (exists ? git_index_add_bypath(idx, paths[i]) < 0
 			   : (git_index_remove_bypath(idx, paths[i]) < 0)) {
 			r = git_fail("cannot stage in git");
 			lmd_error_wrap(r, "'%s'", paths[i]);
 			goto done;
 		}
+		changed = true;
 	}
-	if (git_index_write(idx) < 0)
+	if (changed && git_index_write(idx) < 0)
 		r = git_fail("cannot write the git index");
 done:
 	git_index_free(idx);

@@ -400,6 +400,9 @@ int lmd__registry_update(lmd_repo *r, const char *const *add, size_t nadd, const
 	}
 	for (size_t i = 0; i < nadd; i++)
 		lmd_buf_put(&out, add[i], strlen(add[i]) + 1);
+	/* A re-add of what is known writes nothing (it costs two fsyncs). */
+	if (out.len == cur.len && (!out.len || !memcmp(out.ptr, cur.ptr, out.len)))
+		goto done;
 	rc = lmd_write_file_atomic(path, out.ptr ? out.ptr : (uint8_t *)"", out.len, 0644);
 done:
 	free(path);

@@ -120,9 +120,10 @@ static int scan_link(lmd_scan *s, int dfd, const char *name, const struct stat *
 	return lmd_sha256_buf(buf, (size_t)n, &ret->id);
 }
 
+/* Names carry their d_type in their first byte (see scan_dir). */
 static int cmp_str(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	return strcmp(*(char *const *)a + 1, *(char *const *)b + 1);
 }
 
 static int scan_node(lmd_scan *s, int dfd, const char *name, const struct stat *st, const char *rel,
@@ -137,40 +138,52 @@ static int scan_dir(lmd_scan *s, int dfd, const char *name, const char *rel, boo
 	size_t n = 0, cap = 0, ei = 0;
 	lmd_tree_entry *ents = NULL;
 	lmd_buf enc = LMD_BUF_INIT;
-	DIR *d = NULL;
-	struct dirent *de;
 	int fd, r = 0;
 
 	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 || !(d = fdopendir(fd))) {
+	if (fd < 0) {
 		disp = full_path(s, rel);
 		r = lmd_errno_path("cannot open folder", disp ? disp : rel);
-		if (fd >= 0)
-			close(fd);
 		goto done;
 	}
-	while ((errno = 0, de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") || lmd_is_tmp_name(de->d_name))
-			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 32;
-			char **nn = lmd_reallocarray(names, cap, sizeof(*nn));
-			if (!nn) {
+	/* getdents64 straight into our list (no DIR stream: fdopendir costs
+	 * three more system calls per folder, and status is mostly folders
+	 * and stats).  Each name keeps its d_type in front of it, so folders
+	 * need no stat. */
+	for (;;) {
+		char buf[32768];
+		ssize_t got = getdents64(fd, buf, sizeof(buf));
+		if (got < 0) {
+			disp = full_path(s, rel);
+			r = lmd_errno_path("cannot read folder", disp ? disp : rel);
+			goto done;
+		}
+		if (got == 0)
+			break;
+		for (ssize_t off = 0; off < got;) {
+			struct dirent64 *de = (struct dirent64 *)(buf + off);
+			size_t nl;
+			off += de->d_reclen;
+			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") || lmd_is_tmp_name(de->d_name))
+				continue;
+			if (n == cap) {
+				cap = cap ? cap * 2 : 32;
+				char **nn = lmd_reallocarray(names, cap, sizeof(*nn));
+				if (!nn) {
+					r = -ENOMEM;
+					goto done;
+				}
+				names = nn;
+			}
+			nl = strlen(de->d_name);
+			if (!(names[n] = lmd_malloc(nl + 2))) {
 				r = -ENOMEM;
 				goto done;
 			}
-			names = nn;
+			names[n][0] = (char)de->d_type;
+			memcpy(names[n] + 1, de->d_name, nl + 1);
+			n++;
 		}
-		if (!(names[n] = lmd_strdup(de->d_name))) {
-			r = -ENOMEM;
-			goto done;
-		}
-		n++;
-	}
-	if (errno) {
-		disp = full_path(s, rel);
-		r = lmd_errno_path("cannot read folder", disp ? disp : rel);
-		goto done;
 	}
 	if (n)
 		qsort(names, n, sizeof(*names), cmp_str);
@@ -190,13 +203,17 @@ static int scan_dir(lmd_scan *s, int dfd, const char *name, const char *rel, boo
 	memset(ret, 0, sizeof(*ret));
 	for (size_t i = 0; i < n; i++) {
 		struct stat cst;
-		char *crel = rel[0] ? lmd_asprintf("%s/%s", rel, names[i]) : lmd_strdup(names[i]);
+		char *crel = rel[0] ? lmd_asprintf("%s/%s", rel, (names[i] + 1)) : lmd_strdup((names[i] + 1));
 		const lmd_tree_entry *ce = NULL;
 		if (!crel) {
 			r = -ENOMEM;
 			goto done;
 		}
-		if (fstatat(fd, names[i], &cst, AT_SYMLINK_NOFOLLOW) < 0) {
+		if (names[i][0] == DT_DIR) {
+			/* Opened with O_DIRECTORY | O_NOFOLLOW below: no stat needed. */
+			memset(&cst, 0, sizeof(cst));
+			cst.st_mode = S_IFDIR | 0755;
+		} else if (fstatat(fd, (names[i] + 1), &cst, AT_SYMLINK_NOFOLLOW) < 0) {
 			char *p = full_path(s, crel);
 			r = lmd_errno_path("cannot stat", p ? p : crel);
 			free(p);
@@ -205,7 +222,7 @@ static int scan_dir(lmd_scan *s, int dfd, const char *name, const char *rel, boo
 		}
 		if (have_expect) {
 			/* Entries only the manifest has were deleted. */
-			while (ei < expect.n && strcmp(expect.entries[ei].name, names[i]) < 0) {
+			while (ei < expect.n && strcmp(expect.entries[ei].name, (names[i] + 1)) < 0) {
 				char *drel = rel[0] ? lmd_asprintf("%s/%s", rel, expect.entries[ei].name)
 						    : lmd_strdup(expect.entries[ei].name);
 				if (drel)
@@ -213,11 +230,11 @@ static int scan_dir(lmd_scan *s, int dfd, const char *name, const char *rel, boo
 				free(drel);
 				ei++;
 			}
-			if (ei < expect.n && !strcmp(expect.entries[ei].name, names[i]))
+			if (ei < expect.n && !strcmp(expect.entries[ei].name, (names[i] + 1)))
 				ce = &expect.entries[ei++];
 		}
-		r = scan_node(s, fd, names[i], &cst, crel, cmp && have_expect, ce, &ents[i]);
-		ents[i].name = names[i];
+		r = scan_node(s, fd, (names[i] + 1), &cst, crel, cmp && have_expect, ce, &ents[i]);
+		ents[i].name = (names[i] + 1);
 		if (r >= 0 && cmp && have_expect && !ce)
 			report(s, LMD_STATUS_NEW, crel, S_ISDIR(cst.st_mode));
 		free(crel);
@@ -242,8 +259,8 @@ static int scan_dir(lmd_scan *s, int dfd, const char *name, const char *rel, boo
 	if (cmp && exp && !have_expect && lmd_oid_cmp(&exp->id, &ret->id) != 0)
 		report(s, LMD_STATUS_MODIFIED, rel, true); /* tree not in the store: say the folder changed */
 done:
-	if (d)
-		closedir(d);
+	if (fd >= 0)
+		close(fd);
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);
 	free(names);
