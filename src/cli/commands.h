@@ -14,6 +14,10 @@ int cmd_rm(int argc, char **argv);
 int cmd_fsck(int argc, char **argv);
 int cmd_gc(int argc, char **argv);
 int cmd_help(int argc, char **argv);
+int cmd_remote(int argc, char **argv);
+int cmd_push(int argc, char **argv);
+int cmd_fetch(int argc, char **argv);
+int cmd_pull(int argc, char **argv);
 
 #define USAGE_INIT \
 	"usage: lmdata init\n\n" \
@@ -25,11 +29,15 @@ int cmd_help(int argc, char **argv);
 	"ignore PATH in its folder's .gitignore, and stage both in git.\n\n" \
 	"  -j, --jobs N   worker threads for hashing and compression (default: cores)\n"
 #define USAGE_STATUS \
-	"usage: lmdata status [--check] [--json] [PATH...]\n\n" \
+	"usage: lmdata status [--check] [--json] [PATH...]\n" \
+	"       lmdata status -c [-r NAME] [--check] [--json] [PATH...]\n\n" \
 	"Show tracked data that differs from its manifests, and manifests git has\n" \
-	"not committed.\n\n" \
-	"  --check   print nothing when clean; exit 1 when anything is dirty\n" \
-	"  --json    machine-readable output\n"
+	"not committed.  With -c, show per dataset what is pushed to the remote,\n" \
+	"not pushed (objects, bytes) or missing locally.\n\n" \
+	"  --check        print nothing when clean; exit 1 when anything is dirty\n" \
+	"  --json         machine-readable output\n" \
+	"  -c, --remote   compare the store with the remote instead of the work tree\n" \
+	"  -r NAME        the remote to compare with (default: the default remote)\n"
 #define USAGE_CHECKOUT \
 	"usage: lmdata checkout [-f] [PATH...]\n\n" \
 	"Make tracked data match the work tree's manifests: restore deleted or\n" \
@@ -56,5 +64,50 @@ int cmd_help(int argc, char **argv);
 	"  -n, --dry-run   say what would be deleted, delete nothing\n" \
 	"  --workspace     keep what the work tree's manifests need (the default)\n" \
 	"  --json          machine-readable output\n"
+
+#define USAGE_REMOTE \
+	"usage: lmdata remote [list] [--json] [-v]\n" \
+	"       lmdata remote add [-d|--default] NAME URL\n" \
+	"       lmdata remote remove NAME\n" \
+	"       lmdata remote rename OLD NEW\n" \
+	"       lmdata remote default NAME\n" \
+	"       lmdata remote modify [--local] [--unset] NAME KEY [VALUE]\n\n" \
+	"Manage remotes: S3-compatible buckets (s3://bucket/prefix) and local folders\n" \
+	"(/path or file:///path).  Settings live in .lmdata/config (committed);\n" \
+	"credentials only in .lmdata/config.local (--local, never committed).\n\n" \
+	"keys: url, endpoint, region, profile, jobs, addressing (auto|path|virtual),\n" \
+	"      insecure, anonymous, max_tries, multipart_threshold, part_size,\n" \
+	"      access_key_id, secret_access_key, session_token (these three need --local)\n\n" \
+	"  -d, --default   make the new remote the default\n" \
+	"  --local         write to .lmdata/config.local\n" \
+	"  --unset         remove the setting\n" \
+	"  --json          list as JSON (secrets masked)\n" \
+	"  -v              list every setting (secrets masked)\n"
+#define USAGE_PUSH \
+	"usage: lmdata push [-r NAME] [-j N] [--json] [PATH...]\n\n" \
+	"Upload to the remote the packs holding objects that the tracked data (or\n" \
+	"PATH...) needs and the remote lacks: packs first, then their indexes.\n" \
+	"Interrupted pushes resume: a rerun sends only what is missing.\n\n" \
+	"  -r, --remote NAME   the remote (default: the default remote)\n" \
+	"  -j, --jobs N        parallel transfers (default: the remote's jobs, 8)\n" \
+	"  --json              print a JSON summary\n"
+#define USAGE_FETCH \
+	"usage: lmdata fetch [-r NAME] [-j N] [--json] [PATH...]\n\n" \
+	"Download into the local store the objects the tracked data (or PATH...)\n" \
+	"needs and the store lacks, by byte ranges of the remote's packs.  Every\n" \
+	"object is checked against its sha256 before it is stored.  The work tree\n" \
+	"is not touched (see 'lmdata pull').\n\n" \
+	"  -r, --remote NAME   the remote (default: the default remote)\n" \
+	"  -j, --jobs N        parallel transfers (default: the remote's jobs, 8)\n" \
+	"  --json              print a JSON summary\n"
+#define USAGE_PULL \
+	"usage: lmdata pull [-r NAME] [-j N] [-f] [--json] [PATH...]\n\n" \
+	"Fetch, then check out: make the tracked data (or PATH...) match the\n" \
+	"manifests, with objects from the remote.  In CI: git clone, then\n" \
+	"'lmdata pull' with credentials in the environment.\n\n" \
+	"  -r, --remote NAME   the remote (default: the default remote)\n" \
+	"  -j, --jobs N        parallel transfers (default: the remote's jobs, 8)\n" \
+	"  -f, --force         overwrite local changes (as 'checkout -f')\n" \
+	"  --json              print a JSON summary\n"
 
 #endif

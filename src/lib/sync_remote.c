@@ -7,6 +7,7 @@
  */
 #include <ctype.h>
 #include <stdio.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -108,11 +109,14 @@ int lmd_remote_add(lmd_repo *r, const char *name, const char *url, bool make_def
 		return lmd_error_set(-EEXIST, "remote '%s' already exists; use 'lmdata remote modify %s url URL'",
 				     name, name);
 	if (strncmp(url, "s3://", 5) && strncmp(url, "file://", 7) && url[0] != '/') {
-		char *cwd = getcwd(NULL, 0);
-		abs = cwd ? lmd_path_join(cwd, url) : NULL;
-		free(cwd);
+		/* A relative folder: absolute, and without "..", so the config
+		 * means the same from any folder. */
+		char *dir = lmd_path_dirname(url), *real = dir ? realpath(*dir ? dir : ".", NULL) : NULL;
+		abs = real ? lmd_path_join(real, lmd_path_basename(url)) : NULL;
+		free(dir);
+		free(real);
 		if (!abs)
-			return -ENOMEM;
+			return lmd_error_set(LMD_EBADINPUT, "cannot resolve the folder of remote url '%s'", url);
 		url = abs;
 	}
 	k = lmd_asprintf("remote.%s.url", name);
@@ -357,33 +361,41 @@ struct settings {
 	const char *url;
 };
 
+/* How a setting is shown: the key id masked ("AKIA…MPLE"), other secrets not at all. */
+static const char *shown(const char *key, const char *value, char **owned)
+{
+	char buf[64];
+	*owned = NULL;
+	if (!lmd_remote_key_secret(key))
+		return value;
+	if (strcmp(key, "access_key_id"))
+		return "****";
+	lmd_remote_mask(value, buf, sizeof(buf));
+	*owned = lmd_strdup(buf);
+	return *owned ? *owned : "****";
+}
+
 static int setting_cb(const char *key, const char *value, void *payload)
 {
 	struct settings *st = payload;
 	const char *k = key + strlen(st->prefix);
+	size_t i;
 	if (!strcmp(k, "url")) {
 		st->url = value; /* config.local is read second: it wins */
 		return 0;
 	}
-	for (size_t i = 0; i < st->n; i++)
-		if (!strcmp(st->keys[i], k)) {
-			if (st->local) {
-				free(st->owned[i]);
-				st->owned[i] = NULL;
-				st->values[i] = value;
-				st->is_local[i] = true;
-				if (lmd_remote_key_secret(k))
-					st->values[i] = "****";
-			}
+	for (i = 0; i < st->n; i++)
+		if (!strcmp(st->keys[i], k))
+			break;
+	if (i == st->n) {
+		if (st->n == 64)
 			return 0;
-		}
-	if (st->n == 64)
-		return 0;
-	st->keys[st->n] = k;
-	st->values[st->n] = lmd_remote_key_secret(k) ? "****" : value;
-	st->is_local[st->n] = st->local;
-	st->owned[st->n] = NULL;
-	st->n++;
+		st->n++;
+	}
+	free(st->owned[i]);
+	st->keys[i] = k;
+	st->values[i] = shown(k, value, &st->owned[i]);
+	st->is_local[i] = st->local;
 	return 0;
 }
 
@@ -413,6 +425,8 @@ int lmd_remote_foreach(lmd_repo *r, lmd_remote_entry_cb cb, void *payload)
 		};
 		if (cb)
 			cb(&e, payload);
+		for (size_t k = 0; k < st.n; k++)
+			free(st.owned[k]);
 		free(pre);
 	}
 	rc = (int)ns.n;
