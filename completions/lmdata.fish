@@ -2,7 +2,7 @@
 # options, any path for `add`, tracked paths (NAME for each NAME.lmd) and
 # folders for status/checkout/ls/rm.
 
-set -l __lmdata_cmds init add status checkout ls rm fsck gc help
+set -l __lmdata_cmds init add status checkout ls rm fsck gc remote push fetch pull help
 
 # Tracked paths under the token being completed, plus folders to descend into.
 function __lmdata_tracked
@@ -33,10 +33,14 @@ complete -c lmdata -n "not __fish_seen_subcommand_from $__lmdata_cmds" -a ls -d 
 complete -c lmdata -n "not __fish_seen_subcommand_from $__lmdata_cmds" -a rm -d 'Stop tracking data (it stays on disk)'
 complete -c lmdata -n "not __fish_seen_subcommand_from $__lmdata_cmds" -a fsck -d 'Verify the object store'
 complete -c lmdata -n "not __fish_seen_subcommand_from $__lmdata_cmds" -a gc -d 'Delete objects no manifest references'
+complete -c lmdata -n "not __fish_seen_subcommand_from $__lmdata_cmds" -a remote -d 'Add, list, remove, rename or configure remotes'
+complete -c lmdata -n "not __fish_seen_subcommand_from $__lmdata_cmds" -a push -d 'Upload what a remote lacks'
+complete -c lmdata -n "not __fish_seen_subcommand_from $__lmdata_cmds" -a fetch -d 'Download (verified) what the store lacks'
+complete -c lmdata -n "not __fish_seen_subcommand_from $__lmdata_cmds" -a pull -d 'Fetch, then check out'
 complete -c lmdata -n "not __fish_seen_subcommand_from $__lmdata_cmds" -a help -d 'Show the help of a command'
 
 # help COMMAND
-complete -c lmdata -n '__fish_seen_subcommand_from help' -a 'init add status checkout ls rm fsck gc'
+complete -c lmdata -n '__fish_seen_subcommand_from help' -a 'init add status checkout ls rm fsck gc remote push fetch pull'
 
 # add [-j N] PATH...
 complete -c lmdata -n '__fish_seen_subcommand_from add' -s j -l jobs -x -d 'Read, hash and compress with N threads'
@@ -62,3 +66,29 @@ complete -c lmdata -n '__fish_seen_subcommand_from fsck' -l json -d 'Print JSON'
 complete -c lmdata -n '__fish_seen_subcommand_from gc' -s n -l dry-run -d 'Say what would be freed, delete nothing'
 complete -c lmdata -n '__fish_seen_subcommand_from gc' -l workspace -d 'Keep what the work tree manifests reference (default)'
 complete -c lmdata -n '__fish_seen_subcommand_from gc' -l json -d 'Print JSON'
+
+# Remote names from .lmdata/config.
+function __lmdata_remotes
+    set -l top (git rev-parse --show-toplevel 2>/dev/null); or return
+    sed -n 's/^[[:space:]]*\[remote "\([^"]*\)"\].*/\1/p' $top/.lmdata/config $top/.lmdata/config.local 2>/dev/null | sort -u
+end
+
+# status -c/--remote [-r NAME]
+complete -c lmdata -n '__fish_seen_subcommand_from status' -s c -l remote -d 'Compare with a remote: pushed, not pushed, missing'
+complete -c lmdata -n '__fish_seen_subcommand_from status' -s r -x -a '(__lmdata_remotes)' -d 'The remote for -c'
+
+# push / fetch / pull [-r NAME] [-j N] [--json] [PATH...]
+complete -c lmdata -n '__fish_seen_subcommand_from push fetch pull' -s r -l remote -x -a '(__lmdata_remotes)' -d 'The remote'
+complete -c lmdata -n '__fish_seen_subcommand_from push fetch pull' -s j -l jobs -x -d 'Parallel transfers'
+complete -c lmdata -n '__fish_seen_subcommand_from push fetch pull' -l json -d 'Print a JSON summary'
+complete -c lmdata -n '__fish_seen_subcommand_from pull' -s f -l force -d 'Overwrite local changes'
+complete -c lmdata -n '__fish_seen_subcommand_from push fetch pull' -a '(__lmdata_tracked)'
+
+# remote add|list|remove|rename|default|modify
+set -l __lmdata_remote_subs add list remove rename default modify
+complete -c lmdata -n "__fish_seen_subcommand_from remote; and not __fish_seen_subcommand_from $__lmdata_remote_subs" -a "$__lmdata_remote_subs"
+complete -c lmdata -n '__fish_seen_subcommand_from remote; and __fish_seen_subcommand_from add' -s d -l default -d 'Make it the default'
+complete -c lmdata -n '__fish_seen_subcommand_from remote; and __fish_seen_subcommand_from list' -l json -d 'Print JSON (secrets masked)'
+complete -c lmdata -n '__fish_seen_subcommand_from remote; and __fish_seen_subcommand_from modify' -l local -d 'Write to .lmdata/config.local'
+complete -c lmdata -n '__fish_seen_subcommand_from remote; and __fish_seen_subcommand_from modify' -l unset -d 'Remove the setting'
+complete -c lmdata -n '__fish_seen_subcommand_from remote; and __fish_seen_subcommand_from remove rename default modify' -a '(__lmdata_remotes)'
