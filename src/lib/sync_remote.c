@@ -80,6 +80,16 @@ static int write_local(lmd_repo *r)
 	return rc;
 }
 
+/* The committed config: written, then staged so the next git commit carries it. */
+static int write_shared(lmd_repo *r)
+{
+	const char *stage[] = { ".lmdata/config" };
+	int rc = lmd_config_write(r->cfg);
+	if (rc < 0)
+		return rc;
+	return lmd_git_stage(r->git, stage, 1);
+}
+
 static int check_url(const char *url)
 {
 	if (!url || !*url)
@@ -106,7 +116,7 @@ int lmd_remote_add(lmd_repo *r, const char *name, const char *url, bool make_def
 	if ((rc = check_name(name)) < 0 || (rc = check_url(url)) < 0)
 		return rc;
 	if (remote_exists(r, name))
-		return lmd_error_set(-EEXIST, "remote '%s' already exists; use 'lmdata remote modify %s url URL'",
+		return lmd_error_set(LMD_EBADINPUT, "remote '%s' already exists; use 'lmdata remote modify %s url URL'",
 				     name, name);
 	if (strncmp(url, "s3://", 5) && strncmp(url, "file://", 7) && url[0] != '/') {
 		/* A relative folder: absolute, and without "..", so the config
@@ -129,7 +139,7 @@ int lmd_remote_add(lmd_repo *r, const char *name, const char *url, bool make_def
 	if (make_default || !lmd_config_get(r->cfg, "core.remote"))
 		if ((rc = lmd_config_set(r->cfg, "core.remote", name)) < 0)
 			goto done;
-	rc = lmd_config_write(r->cfg);
+	rc = write_shared(r);
 done:
 	free(abs);
 	free(k);
@@ -173,7 +183,7 @@ int lmd_remote_remove(lmd_repo *r, const char *name)
 	def = lmd_config_get(r->cfg, "core.remote");
 	if (def && !strcasecmp(def, name))
 		lmd_config_set(r->cfg, "core.remote", NULL);
-	if ((rc = lmd_config_write(r->cfg)) < 0 || (rc = write_local(r)) < 0)
+	if ((rc = write_shared(r)) < 0 || (rc = write_local(r)) < 0)
 		return rc;
 	st = lmd__remote_state_dir(r, name);
 	if (st)
@@ -236,14 +246,14 @@ int lmd_remote_rename(lmd_repo *r, const char *old_name, const char *new_name)
 	if ((rc = need_remote(r, old_name)) < 0 || (rc = check_name(new_name)) < 0)
 		return rc;
 	if (remote_exists(r, new_name))
-		return lmd_error_set(-EEXIST, "remote '%s' already exists", new_name);
+		return lmd_error_set(LMD_EBADINPUT, "remote '%s' already exists", new_name);
 	if ((rc = copy_section(r->cfg, old_name, new_name)) < 0 ||
 	    (rc = copy_section(r->cfg_local, old_name, new_name)) < 0)
 		return rc;
 	def = lmd_config_get(r->cfg, "core.remote");
 	if (def && !strcasecmp(def, old_name) && (rc = lmd_config_set(r->cfg, "core.remote", new_name)) < 0)
 		return rc;
-	if ((rc = lmd_config_write(r->cfg)) < 0 || (rc = write_local(r)) < 0)
+	if ((rc = write_shared(r)) < 0 || (rc = write_local(r)) < 0)
 		return rc;
 	os = lmd__remote_state_dir(r, old_name);
 	ns = lmd__remote_state_dir(r, new_name);
@@ -259,7 +269,7 @@ int lmd_remote_set_default(lmd_repo *r, const char *name)
 	int rc;
 	if ((rc = need_remote(r, name)) < 0 || (rc = lmd_config_set(r->cfg, "core.remote", name)) < 0)
 		return rc;
-	return lmd_config_write(r->cfg);
+	return write_shared(r);
 }
 
 int lmd_remote_modify(lmd_repo *r, const char *name, const char *key, const char *value, bool local)
@@ -291,7 +301,7 @@ int lmd_remote_modify(lmd_repo *r, const char *name, const char *key, const char
 	free(k);
 	if (rc < 0)
 		return rc;
-	return local ? write_local(r) : lmd_config_write(r->cfg);
+	return local ? write_local(r) : write_shared(r);
 }
 
 /* ---- listing ---- */
