@@ -68,7 +68,34 @@ struct fetch_ctx {
 	unsigned jobs;
 	lmd_sync_stats *st;
 	uint64_t corrupt;
+	bool relisted;
 };
+
+/*
+ * What the remote holds: one listing plus the (cached) indexes.  A listing
+ * can itself arrive damaged or stale (a push finishing meanwhile); when
+ * something does not add up, list once more before failing.
+ */
+static int load_remote(struct fetch_ctx *c, bool again)
+{
+	int rc;
+	if (again) {
+		if (c->relisted)
+			return LMD_EMISSING;
+		c->relisted = true;
+		lmd__ridx_release(&c->ri);
+		lmd_error_clear();
+	}
+	rc = lmd__ridx_list(c->b, &c->ri);
+	if (rc == 0)
+		rc = lmd__ridx_load(c->b, &c->ri, c->state, c->jobs);
+	if (rc < 0 && !again && rc != -ENOMEM) {
+		uint64_t req = c->ri.requests;
+		rc = load_remote(c, true);
+		c->ri.requests += req;
+	}
+	return rc;
+}
 
 static int items_add(struct items *it, lmd_oidset *seen, const lmd_oid *id, uint8_t kind)
 {
@@ -278,6 +305,14 @@ static int fetch_level(struct fetch_ctx *c, const struct items *it)
 			size_t rp;
 			if (have_local(c->s, x))
 				continue;
+			if (lmd__ridx_find(&c->ri, &x->id, type, &rp, &loc) < 0 && !c->relisted) {
+				uint64_t req = c->ri.requests;
+				if ((rc = load_remote(c, true)) < 0)
+					goto done;
+				c->ri.requests += req;
+				attempt--;
+				goto next_attempt;
+			}
 			if (lmd__ridx_find(&c->ri, &x->id, type, &rp, &loc) < 0) {
 				lmd_oid_fmt(hex, &x->id);
 				rc = lmd_error_set(LMD_EMISSING,
@@ -297,6 +332,7 @@ static int fetch_level(struct fetch_ctx *c, const struct items *it)
 		if (rc != LMD_ECORRUPT)
 			break;
 		/* Damaged blocks were not stored; ask again for what is still missing. */
+	next_attempt:;
 	}
 	if (rc >= 0)
 		rc = lmd_packer_finish(c->pk);
@@ -383,7 +419,7 @@ int lmd_fetch(lmd_repo *r, const lmd_sync_opts *o, lmd_sync_stats *ret_stats)
 		rc = -ENOMEM;
 		goto done;
 	}
-	if ((rc = lmd__ridx_list(c.b, &c.ri)) < 0 || (rc = lmd__ridx_load(c.b, &c.ri, c.state, c.jobs)) < 0)
+	if ((rc = load_remote(&c, false)) < 0)
 		goto done;
 	if ((rc = lmd_zctx_new(1, &c.z)) < 0 || (rc = lmd_packer_new(c.s, &c.pk)) < 0)
 		goto done;
