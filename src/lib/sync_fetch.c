@@ -150,6 +150,24 @@ static int verify_block(const lmd_block *b)
 	return 0;
 }
 
+/*
+ * A FILE list's trailer covers its bytes but not its id (the hash of the
+ * whole file): its entry must be listed by the remote's index (checked by
+ * its own hash) in this pack with this length, so a flipped id byte does
+ * not pass.  DATA and TREE entries are checked by their hashes.
+ */
+static int check_entries(struct fetch_ctx *c, const struct range *rg, const lmd_block *b)
+{
+	for (uint32_t i = 0; i < b->count; i++) {
+		const lmd_blk_entry *e = &b->entries[i];
+		lmd_loc loc;
+		if (e->type == LMD_OBJ_FILE &&
+		    (lmd__ridx_find_in(&c->ri, rg->rpack, &e->id, e->type, &loc) < 0 || loc.len != e->len))
+			return LMD_ECORRUPT;
+	}
+	return 0;
+}
+
 static int take_block(struct range *rg, const struct blk *bk)
 {
 	struct fetch_ctx *c = rg->c;
@@ -157,6 +175,8 @@ static int take_block(struct range *rg, const struct blk *bk)
 	int r;
 
 	r = lmd_block_decode(rg->buf.ptr, rg->buf.len, c->z, &b);
+	if (r == 0)
+		r = check_entries(c, rg, &b);
 	if (r == 0)
 		r = verify_block(&b);
 	if (r < 0) {
@@ -290,14 +310,16 @@ done:
 static int fetch_level(struct fetch_ctx *c, const struct items *it)
 {
 	struct blk *blks = NULL;
-	int rc = 0;
+	int rc = 0, attempt = 0;
 
 	blks = lmd_calloc(it->n + 1, sizeof(*blks));
 	if (!blks)
 		return -ENOMEM;
-	for (int attempt = 0; attempt < TRIES; attempt++) {
+	for (;;) {
+		const struct item *missing = NULL;
 		size_t nb = 0;
-		for (size_t i = 0; i < it->n; i++) {
+		bool relist = false;
+		for (size_t i = 0; i < it->n && !relist; i++) {
 			const struct item *x = &it->v[i];
 			int type = x->kind == K_TREE ? LMD_OBJ_TREE : x->kind == K_DATA ? LMD_OBJ_DATA : 0;
 			char hex[LMD_OID_HEXSZ + 1];
@@ -305,37 +327,46 @@ static int fetch_level(struct fetch_ctx *c, const struct items *it)
 			size_t rp;
 			if (have_local(c->s, x))
 				continue;
-			if (lmd__ridx_find(&c->ri, &x->id, type, &rp, &loc) < 0 && !c->relisted) {
-				uint64_t req = c->ri.requests;
-				if ((rc = load_remote(c, true)) < 0)
-					goto done;
-				c->ri.requests += req;
-				attempt--;
-				goto next_attempt;
-			}
-			if (lmd__ridx_find(&c->ri, &x->id, type, &rp, &loc) < 0) {
+			missing = x;
+			if (lmd__ridx_find(&c->ri, &x->id, type, &rp, &loc) == 0) {
+				blks[nb].rpack = rp;
+				blks[nb].off = loc.block_off;
+				blks[nb++].len = loc.block_len;
+			} else if (!c->relisted) {
+				relist = true;
+			} else {
 				lmd_oid_fmt(hex, &x->id);
 				rc = lmd_error_set(LMD_EMISSING,
 						   "object %s is neither in the local store nor on remote '%s'; "
 						   "push it from a clone that has it", hex, c->name);
 				goto done;
 			}
-			blks[nb].rpack = rp;
-			blks[nb].off = loc.block_off;
-			blks[nb++].len = loc.block_len;
 		}
-		if (!nb) {
-			rc = 0;
+		if (relist) {
+			uint64_t req = c->ri.requests;
+			if ((rc = load_remote(c, true)) < 0)
+				goto done;
+			c->ri.requests += req;
+			continue;
+		}
+		if (!nb)
 			break;
+		if (attempt++ == TRIES) {
+			/* Blocks arrived, checked out, yet still not what we asked for,
+			 * or kept arriving damaged. */
+			char hex[LMD_OID_HEXSZ + 1];
+			lmd_oid_fmt(hex, &missing->id);
+			if (rc == 0)
+				rc = lmd_error_set(LMD_ECORRUPT, "remote '%s': object %s did not arrive intact after %d tries",
+						   c->name, hex, TRIES);
+			goto done;
 		}
+		/* Damaged blocks are not stored; the next pass asks again for them. */
 		rc = fetch_blocks(c, blks, nb);
-		if (rc != LMD_ECORRUPT)
-			break;
-		/* Damaged blocks were not stored; ask again for what is still missing. */
-	next_attempt:;
+		if (rc < 0 && rc != LMD_ECORRUPT)
+			goto done;
 	}
-	if (rc >= 0)
-		rc = lmd_packer_finish(c->pk);
+	rc = lmd_packer_finish(c->pk);
 done:
 	free(blks);
 	return rc;

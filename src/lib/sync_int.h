@@ -53,6 +53,8 @@ int lmd__ridx_load(lmd_backend *b, lmd_ridx *ri, const char *cache_dir, unsigned
 bool lmd__ridx_has_pack(const lmd_ridx *ri, const lmd_oid *pack_id);
 /* Find an object in the loaded indexes (type 0: any); ret_pack is an index into packs. */
 int lmd__ridx_find(const lmd_ridx *ri, const lmd_oid *id, int type, size_t *ret_pack, lmd_loc *ret_loc);
+/* The same, in one pack only. */
+int lmd__ridx_find_in(const lmd_ridx *ri, size_t pack, const lmd_oid *id, int type, lmd_loc *ret_loc);
 void lmd__ridx_release(lmd_ridx *ri);
 /* Validate an index file's bytes for pack_id (sizes, fanout, trailer). */
 int lmd__idx_check(const uint8_t *p, size_t n, const lmd_oid *pack_id);

@@ -276,6 +276,25 @@ static const uint8_t *idx_find(const lmd_ridx_pack *p, const lmd_oid *id, int ty
 	return NULL;
 }
 
+static void to_loc(const uint8_t *e, size_t pack, lmd_loc *ret_loc)
+{
+	ret_loc->pack = (uint32_t)pack;
+	ret_loc->block_off = lmd_get_le64(e + 32);
+	ret_loc->block_len = lmd_get_le32(e + 40);
+	ret_loc->raw_off = lmd_get_le32(e + 44);
+	ret_loc->len = lmd_get_le32(e + 48);
+	ret_loc->type = e[52];
+}
+
+int lmd__ridx_find_in(const lmd_ridx *ri, size_t pack, const lmd_oid *id, int type, lmd_loc *ret_loc)
+{
+	const uint8_t *e;
+	if (pack >= ri->n || !ri->packs[pack].idx || !(e = idx_find(&ri->packs[pack], id, type)))
+		return LMD_EMISSING;
+	to_loc(e, pack, ret_loc);
+	return 0;
+}
+
 int lmd__ridx_find(const lmd_ridx *ri, const lmd_oid *id, int type, size_t *ret_pack, lmd_loc *ret_loc)
 {
 	for (size_t i = 0; i < ri->n; i++) {
@@ -284,14 +303,8 @@ int lmd__ridx_find(const lmd_ridx *ri, const lmd_oid *id, int type, size_t *ret_
 			continue;
 		if (ret_pack)
 			*ret_pack = i;
-		if (ret_loc) {
-			ret_loc->pack = (uint32_t)i;
-			ret_loc->block_off = lmd_get_le64(e + 32);
-			ret_loc->block_len = lmd_get_le32(e + 40);
-			ret_loc->raw_off = lmd_get_le32(e + 44);
-			ret_loc->len = lmd_get_le32(e + 48);
-			ret_loc->type = e[52];
-		}
+		if (ret_loc)
+			to_loc(e, i, ret_loc);
 		return 0;
 	}
 	return LMD_EMISSING;
