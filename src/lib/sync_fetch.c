@@ -24,7 +24,7 @@
 #include "objects.h"
 #include "sync_int.h"
 
-#define RANGE_MAX (16u << 20)   /* bytes per ranged GET */
+#define RANGE_MAX (64u << 20)   /* bytes per ranged GET (streamed, not buffered) */
 #define RANGE_GAP (64u << 10)   /* join blocks at most this far apart */
 #define TRIES 3                 /* rounds for blocks that arrived damaged */
 
