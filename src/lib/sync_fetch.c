@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "hash.h"
+#include "pool.h"
 #include "objects.h"
 #include "sync_int.h"
 
@@ -61,7 +62,6 @@ struct fetch_ctx {
 	lmd_store *s;
 	lmd_backend *b;
 	lmd_packer *pk;
-	lmd_zctx *z;
 	lmd_ridx ri;
 	lmd_oidset seen;
 	char *name, *state;
@@ -69,6 +69,22 @@ struct fetch_ctx {
 	lmd_sync_stats *st;
 	uint64_t corrupt;
 	bool relisted;
+	/* blocks being checked by the pool, oldest first */
+	lmd_pool *pool;
+	struct vjob **q;
+	size_t qhead, qn, qmax;
+	char bad[512];          /* the last damaged block's message */
+};
+
+/* One received block, checked on a worker thread, stored on the caller's. */
+struct vjob {
+	lmd_job job;            /* first: the pool hands this back */
+	struct fetch_ctx *c;
+	size_t rpack;
+	uint64_t off;
+	const char *key;        /* the range's key: ranges outlive their jobs */
+	lmd_buf buf;
+	uint32_t count;
 };
 
 /*
@@ -156,44 +172,94 @@ static int verify_block(const lmd_block *b)
  * its own hash) in this pack with this length, so a flipped id byte does
  * not pass.  DATA and TREE entries are checked by their hashes.
  */
-static int check_entries(struct fetch_ctx *c, const struct range *rg, const lmd_block *b)
+static int check_entries(struct fetch_ctx *c, size_t rpack, const lmd_block *b)
 {
 	for (uint32_t i = 0; i < b->count; i++) {
 		const lmd_blk_entry *e = &b->entries[i];
 		lmd_loc loc;
 		if (e->type == LMD_OBJ_FILE &&
-		    (lmd__ridx_find_in(&c->ri, rg->rpack, &e->id, e->type, &loc) < 0 || loc.len != e->len))
+		    (lmd__ridx_find_in(&c->ri, rpack, &e->id, e->type, &loc) < 0 || loc.len != e->len))
 			return LMD_ECORRUPT;
 	}
 	return 0;
 }
 
-static int take_block(struct range *rg, const struct blk *bk)
+static void vjob_run(lmd_job *job, lmd_worker_ctx *w)
 {
-	struct fetch_ctx *c = rg->c;
+	struct vjob *v = (struct vjob *)job;
 	lmd_block b = { 0 };
 	int r;
 
-	r = lmd_block_decode(rg->buf.ptr, rg->buf.len, c->z, &b);
+	r = lmd_block_decode(v->buf.ptr, v->buf.len, w->z, &b);
 	if (r == 0)
-		r = check_entries(c, rg, &b);
+		r = check_entries(v->c, v->rpack, &b);
 	if (r == 0)
 		r = verify_block(&b);
-	if (r < 0) {
-		lmd_block_release(&b);
-		c->corrupt++;
-		return lmd_error_set(LMD_ECORRUPT,
-				     "remote '%s': block at offset %llu of '%s' does not match its hashes "
-				     "(damaged in transit or on the remote); it was not stored",
-				     c->name, (unsigned long long)bk->off, rg->key);
-	}
-	if ((r = lmd_packer_add_encoded(c->pk, rg->buf.ptr, rg->buf.len)) < 0) {
-		lmd_block_release(&b);
-		return r;
-	}
-	c->st->objects_transferred += b.count;
-	lmd__progress_add(c->r, rg->buf.len, b.count);
+	v->count = b.count;
 	lmd_block_release(&b);
+	if (r < 0) {
+		lmd_error_set(LMD_ECORRUPT,
+			      "remote '%s': block at offset %llu of '%s' does not match its hashes "
+			      "(damaged in transit or on the remote); it was not stored",
+			      v->c->name, (unsigned long long)v->off, v->key);
+		lmd_job_fail(job, LMD_ECORRUPT);
+	} else {
+		job->result = 0;
+	}
+}
+
+/* Wait for the oldest block in flight; store it if it checked out. */
+static int finish_oldest(struct fetch_ctx *c)
+{
+	struct vjob *v = c->q[c->qhead];
+	int r = 0;
+
+	c->qhead = (c->qhead + 1) % c->qmax;
+	c->qn--;
+	lmd_pool_wait(c->pool, &v->job);
+	if (v->job.result < 0) {
+		c->corrupt++;
+		snprintf(c->bad, sizeof(c->bad), "%s", v->job.err);
+	} else if ((r = lmd_packer_add_encoded(c->pk, v->buf.ptr, v->buf.len)) == 0) {
+		c->st->objects_transferred += v->count;
+		lmd__progress_add(c->r, v->buf.len, v->count);
+	}
+	lmd_buf_release(&v->buf);
+	free(v);
+	return r;
+}
+
+static int drain(struct fetch_ctx *c)
+{
+	int rc = 0, r;
+	while (c->qn)
+		if ((r = finish_oldest(c)) < 0 && rc == 0)
+			rc = r;
+	return rc;
+}
+
+/* A whole block arrived: hand it (its buffer moves) to the pool. */
+static int take_block(struct range *rg, const struct blk *bk)
+{
+	struct fetch_ctx *c = rg->c;
+	struct vjob *v;
+	int r;
+
+	if (c->qn == c->qmax && (r = finish_oldest(c)) < 0)
+		return r;
+	v = lmd_calloc(1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	v->job.fn = vjob_run;
+	v->c = c;
+	v->rpack = rg->rpack;
+	v->off = bk->off;
+	v->key = rg->key;
+	v->buf = rg->buf;
+	memset(&rg->buf, 0, sizeof(rg->buf));
+	c->q[(c->qhead + c->qn) % c->qmax] = v;
+	c->qn++;
+	lmd_pool_submit(c->pool, &v->job);
 	return 0;
 }
 
@@ -216,7 +282,6 @@ static int range_sink(const void *data, size_t len, void *payload)
 				return r;
 			if (rg->buf.len == bk->len) {
 				r = take_block(rg, bk);
-				lmd_buf_clear(&rg->buf);
 				if (r < 0)
 					return r;
 				rg->cur++;
@@ -295,7 +360,15 @@ static int fetch_blocks(struct fetch_ctx *c, struct blk *blks, size_t nb)
 	c->st->packs += nr;
 	c->st->requests += nr;
 	lmd__progress_start(c->r, "fetching", total, 0);
+	c->corrupt = 0;
 	rc = lmd_backend_get_many(c->b, reqs, nr, c->jobs, NULL, NULL);
+	{
+		int dr = drain(c);
+		if (rc == 0 && dr < 0)
+			rc = dr;
+	}
+	if (rc == 0 && c->corrupt)
+		rc = lmd_error_set(LMD_ECORRUPT, "%s", c->bad);
 done:
 	for (size_t i = 0; rg && i < nr; i++) {
 		free(rg[i].key);
@@ -452,7 +525,19 @@ int lmd_fetch(lmd_repo *r, const lmd_sync_opts *o, lmd_sync_stats *ret_stats)
 	}
 	if ((rc = load_remote(&c, false)) < 0)
 		goto done;
-	if ((rc = lmd_zctx_new(1, &c.z)) < 0 || (rc = lmd_packer_new(c.s, &c.pk)) < 0)
+	{
+		unsigned threads = lmd__repo_jobs(r);
+		threads = threads > 8 ? 8 : threads;
+		c.qmax = 2 * (size_t)threads + 2;
+		c.q = lmd_calloc(c.qmax, sizeof(*c.q));
+		if (!c.q) {
+			rc = -ENOMEM;
+			goto done;
+		}
+		if ((rc = lmd_pool_new(threads, 1, &c.pool)) < 0)
+			goto done;
+	}
+	if ((rc = lmd_packer_new(c.s, &c.pk)) < 0)
 		goto done;
 	while (cur.n) {
 		st.objects += cur.n;
@@ -472,8 +557,19 @@ done:
 	st.requests += c.ri.requests;
 	if (ret_stats)
 		*ret_stats = st;
+	if (c.pool) {
+		while (c.qn) { /* after a failure: wait, store nothing more */
+			struct vjob *v = c.q[c.qhead];
+			c.qhead = (c.qhead + 1) % c.qmax;
+			c.qn--;
+			lmd_pool_wait(c.pool, &v->job);
+			lmd_buf_release(&v->buf);
+			free(v);
+		}
+		lmd_pool_free(c.pool);
+	}
+	free(c.q);
 	lmd_packer_free(c.pk);   /* sealed packs stay; an unsealed one is dropped */
-	lmd_zctx_free(c.z);
 	lmd__ridx_release(&c.ri);
 	lmd_oidset_release(&c.seen);
 	free(cur.v);
