@@ -98,7 +98,7 @@ _lmdata()
         checkout) opts+=' -f --force' ;;
         ls) opts+=' --json' ;;
         rm) ;;
-        fsck) opts+=' --json' ;;
+        fsck) opts+=' --json --remote -r --read-data' ;;
         gc) opts+=' -n --dry-run --workspace --json' ;;
         help)
             ((cword == cmd_at + 1)) &&

@@ -92,3 +92,8 @@ complete -c lmdata -n '__fish_seen_subcommand_from remote; and __fish_seen_subco
 complete -c lmdata -n '__fish_seen_subcommand_from remote; and __fish_seen_subcommand_from modify' -l local -d 'Write to .lmdata/config.local'
 complete -c lmdata -n '__fish_seen_subcommand_from remote; and __fish_seen_subcommand_from modify' -l unset -d 'Remove the setting'
 complete -c lmdata -n '__fish_seen_subcommand_from remote; and __fish_seen_subcommand_from remove rename default modify' -a '(__lmdata_remotes)'
+
+# fsck --remote [-r NAME] [--read-data]
+complete -c lmdata -n '__fish_seen_subcommand_from fsck' -l remote -d 'Check the remote instead of the local store'
+complete -c lmdata -n '__fish_seen_subcommand_from fsck' -s r -x -a '(__lmdata_remotes)' -d 'The remote to check'
+complete -c lmdata -n '__fish_seen_subcommand_from fsck' -l read-data -d 'With --remote: read and hash every pack'

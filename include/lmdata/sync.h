@@ -107,6 +107,20 @@ typedef void (*lmd_remote_status_cb)(const lmd_remote_status_entry *e, void *pay
 /* Returns the number of datasets not fully pushed or missing objects (0: in sync). */
 int lmd_remote_status(lmd_repo *r, const lmd_sync_opts *o, lmd_remote_status_cb cb, void *payload);
 
+/* ---- fsck --remote ---- */
+
+#define LMD_REMOTE_FSCK_READ_DATA 1u  /* read every pack and check its hash */
+
+/*
+ * Check that every object the selected datasets need (as the local store
+ * describes them) is on the remote; with READ_DATA, also that every pack
+ * on the remote hashes to its name.  Problems go to cb (paths name the
+ * dataset); returns their number (0: clean) or < 0.  Stats: packs and
+ * bytes read, objects listed, missing and damaged counts.
+ */
+int lmd_remote_fsck(lmd_repo *r, const lmd_sync_opts *o, unsigned flags, lmd_fsck_cb cb, void *payload,
+		    lmd_fsck_stats *ret_stats);
+
 #ifdef __cplusplus
 }
 #endif

@@ -53,11 +53,17 @@ int cmd_pull(int argc, char **argv);
 	"Stop tracking PATH: remove PATH.lmd and its .gitignore line and stage both.\n" \
 	"The data itself stays on disk.\n"
 #define USAGE_FSCK \
-	"usage: lmdata fsck [--json]\n\n" \
+	"usage: lmdata fsck [--json]\n" \
+	"       lmdata fsck --remote [-r NAME] [--read-data] [--json] [PATH...]\n\n" \
 	"Re-verify every pack and object against its hash, and that every object the\n" \
 	"manifests need is present.  Exit 1 naming damaged objects and the files\n" \
-	"that use them.\n\n" \
-	"  --json   machine-readable output\n"
+	"that use them.  With --remote, check instead that the remote has every\n" \
+	"object the data (or PATH...) needs, and with --read-data that every pack\n" \
+	"on it hashes to its name.\n\n" \
+	"  --json          machine-readable output\n" \
+	"  --remote        check the remote (the default one, or -r NAME)\n" \
+	"  -r NAME         the remote to check\n" \
+	"  --read-data     with --remote: download and hash every pack\n"
 #define USAGE_GC \
 	"usage: lmdata gc [--dry-run] [--workspace] [--json]\n\n" \
 	"Delete objects that no manifest in the work tree references.\n\n" \
