@@ -68,7 +68,7 @@ struct fetch_ctx {
 	unsigned jobs;
 	lmd_sync_stats *st;
 	uint64_t corrupt;
-	bool relisted;
+	bool relisted, loaded;
 	/* blocks being checked by the pool, oldest first */
 	lmd_pool *pool;
 	struct vjob **q;
@@ -278,6 +278,8 @@ static int range_sink(const void *data, size_t len, void *payload)
 			n = (size_t)LMD_MIN((uint64_t)len, bk->off - at);
 		} else {
 			n = (size_t)LMD_MIN((uint64_t)len, bk->off + bk->len - at);
+			if (!rg->buf.alloc && (r = lmd_buf_grow(&rg->buf, bk->len)) < 0)
+				return r;
 			if ((r = lmd_buf_put(&rg->buf, p, n)) < 0)
 				return r;
 			if (rg->buf.len == bk->len) {
@@ -401,6 +403,11 @@ static int fetch_level(struct fetch_ctx *c, const struct items *it)
 			if (have_local(c->s, x))
 				continue;
 			missing = x;
+			if (!c->loaded) { /* the remote is asked only once something is missing */
+				if ((rc = load_remote(c, false)) < 0)
+					goto done;
+				c->loaded = true;
+			}
 			if (lmd__ridx_find(&c->ri, &x->id, type, &rp, &loc) == 0) {
 				blks[nb].rpack = rp;
 				blks[nb].off = loc.block_off;
@@ -523,8 +530,6 @@ int lmd_fetch(lmd_repo *r, const lmd_sync_opts *o, lmd_sync_stats *ret_stats)
 		rc = -ENOMEM;
 		goto done;
 	}
-	if ((rc = load_remote(&c, false)) < 0)
-		goto done;
 	{
 		unsigned threads = lmd__repo_jobs(r);
 		threads = threads > 8 ? 8 : threads;
