@@ -57,7 +57,8 @@ static void remote_entry(const lmd_remote_status_entry *e, void *payload)
 		       (unsigned long long)e->objects, (unsigned long long)e->not_pushed,
 		       (unsigned long long)e->not_pushed_bytes, (unsigned long long)e->missing_local,
 		       (unsigned long long)e->missing);
-	} else if (!g_cli.quiet || c->check) {
+	} else if ((!g_cli.quiet && !c->check) ||
+		   (c->check && (e->not_pushed || e->missing_local || e->missing))) {
 		printf("\t%s:", lmd_quote(e->dataset));
 		if (!e->not_pushed && !e->missing_local && !e->missing)
 			printf(" pushed (%llu objects)", (unsigned long long)e->objects);
