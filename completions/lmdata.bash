@@ -99,7 +99,7 @@ _lmdata()
         ls) opts+=' --json' ;;
         rm) ;;
         fsck) opts+=' --json --remote -r --read-data' ;;
-        gc) opts+=' -n --dry-run --workspace --json' ;;
+        gc) opts+=' -n --dry-run --workspace --json --remote -r --grace' ;;
         help)
             ((cword == cmd_at + 1)) &&
                 COMPREPLY=($(compgen -W "${_lmdata_commands% help}" -- "$cur"))

@@ -97,3 +97,8 @@ complete -c lmdata -n '__fish_seen_subcommand_from remote; and __fish_seen_subco
 complete -c lmdata -n '__fish_seen_subcommand_from fsck' -l remote -d 'Check the remote instead of the local store'
 complete -c lmdata -n '__fish_seen_subcommand_from fsck' -s r -x -a '(__lmdata_remotes)' -d 'The remote to check'
 complete -c lmdata -n '__fish_seen_subcommand_from fsck' -l read-data -d 'With --remote: read and hash every pack'
+
+# gc --remote --workspace [-r NAME] [--grace SECONDS]
+complete -c lmdata -n '__fish_seen_subcommand_from gc' -l remote -d 'Collect the garbage of a remote'
+complete -c lmdata -n '__fish_seen_subcommand_from gc' -s r -x -a '(__lmdata_remotes)' -d 'The remote'
+complete -c lmdata -n '__fish_seen_subcommand_from gc' -l grace -x -d 'Seconds a remote pack must have been seen'

@@ -121,6 +121,31 @@ int lmd_remote_status(lmd_repo *r, const lmd_sync_opts *o, lmd_remote_status_cb 
 int lmd_remote_fsck(lmd_repo *r, const lmd_sync_opts *o, unsigned flags, lmd_fsck_cb cb, void *payload,
 		    lmd_fsck_stats *ret_stats);
 
+/* ---- gc --remote ---- */
+
+#define LMD_REMOTE_GC_DRY_RUN 1u
+#define LMD_REMOTE_GC_GRACE_DEFAULT 3600u   /* seconds a pack must have been seen */
+
+typedef struct lmd_remote_gc_stats {
+	char remote[72];
+	uint64_t packs, packs_removed;
+	uint64_t packs_young;       /* unreferenced, but seen for less than the grace period */
+	uint64_t packs_partly;      /* holding some garbage: kept */
+	uint64_t packs_incomplete;  /* a .pack without its index: left alone */
+	uint64_t bytes_before, bytes_removed;
+	uint64_t objects_live, requests;
+} lmd_remote_gc_stats;
+
+/*
+ * Delete the remote's packs that hold nothing the work tree's manifests
+ * need (the "workspace" scope), once this clone has seen them on the
+ * remote for grace_s seconds.  Refuses (LMD_EMISSING, nothing deleted) if
+ * any dataset's trees or chunk lists are not in the local store.  Packs
+ * partly garbage are kept.
+ */
+int lmd_remote_gc(lmd_repo *r, const lmd_sync_opts *o, unsigned flags, uint64_t grace_s,
+		  lmd_remote_gc_stats *ret_stats);
+
 #ifdef __cplusplus
 }
 #endif

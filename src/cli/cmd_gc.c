@@ -1,8 +1,10 @@
 /* lmdata gc: delete objects that no manifest needs. */
 #include <getopt.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "cli.h"
+#include "commands.h"
 
 int cmd_gc(int argc, char **argv)
 {
@@ -15,6 +17,9 @@ int cmd_gc(int argc, char **argv)
 	lmd_repo *r;
 	int o, rc;
 
+	for (int i = 1; i < argc; i++) /* gc --remote lives in cmd_gc_remote.c */
+		if (!strcmp(argv[i], "--remote"))
+			return cmd_gc_remote(argc, argv);
 	while ((o = getopt_long(argc, argv, "n", opts, NULL)) != -1) {
 		if (o == 'n')
 			flags |= LMD_GC_DRY_RUN;

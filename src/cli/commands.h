@@ -18,6 +18,7 @@ int cmd_remote(int argc, char **argv);
 int cmd_push(int argc, char **argv);
 int cmd_fetch(int argc, char **argv);
 int cmd_pull(int argc, char **argv);
+int cmd_gc_remote(int argc, char **argv);
 
 #define USAGE_INIT \
 	"usage: lmdata init\n\n" \
@@ -65,8 +66,12 @@ int cmd_pull(int argc, char **argv);
 	"  -r NAME         the remote to check\n" \
 	"  --read-data     with --remote: download and hash every pack\n"
 #define USAGE_GC \
-	"usage: lmdata gc [--dry-run] [--workspace] [--json]\n\n" \
-	"Delete objects that no manifest in the work tree references.\n\n" \
+	"usage: lmdata gc [--dry-run] [--workspace] [--json]\n" \
+	"       lmdata gc --remote --workspace [-r NAME] [--grace SECONDS] [--dry-run] [--json]\n\n" \
+	"Delete objects that no manifest in the work tree references.  With\n" \
+	"--remote, delete the remote's packs that hold nothing the manifests need,\n" \
+	"once this clone has seen them there for --grace seconds (default 3600);\n" \
+	"packs partly garbage are kept.  --remote needs an explicit scope.\n\n" \
 	"  -n, --dry-run   say what would be deleted, delete nothing\n" \
 	"  --workspace     keep what the work tree's manifests need (the default)\n" \
 	"  --json          machine-readable output\n"
