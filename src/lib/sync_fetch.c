@@ -142,8 +142,17 @@ static bool have_local(lmd_store *s, const struct item *it)
 
 /* ---- receiving blocks ---- */
 
+/* sha256 with the worker's own context (no per-thread state to leak). */
+static int hash_with(lmd_sha256 *h, const uint8_t *p, size_t n, lmd_oid *ret)
+{
+	int r;
+	if ((r = lmd_sha256_init(h)) < 0 || (r = lmd_sha256_update(h, p, n)) < 0)
+		return r;
+	return lmd_sha256_final(h, ret);
+}
+
 /* Check every object of a decoded block against its hash. */
-static int verify_block(const lmd_block *b)
+static int verify_block(const lmd_block *b, lmd_sha256 *h)
 {
 	uint32_t off = 0;
 	for (uint32_t i = 0; i < b->count; i++) {
@@ -152,11 +161,11 @@ static int verify_block(const lmd_block *b)
 		if (e->len > b->raw_len - off)
 			return LMD_ECORRUPT;
 		if (e->type == LMD_OBJ_FILE) {
-			if (e->len < 32 || lmd_sha256_buf(b->raw + off, e->len - 32, &got) < 0 ||
+			if (e->len < 32 || hash_with(h, b->raw + off, e->len - 32, &got) < 0 ||
 			    memcmp(got.id, b->raw + off + e->len - 32, 32) != 0)
 				return LMD_ECORRUPT;
 		} else if (e->type == LMD_OBJ_DATA || e->type == LMD_OBJ_TREE) {
-			if (lmd_sha256_buf(b->raw + off, e->len, &got) < 0 || lmd_oid_cmp(&got, &e->id) != 0)
+			if (hash_with(h, b->raw + off, e->len, &got) < 0 || lmd_oid_cmp(&got, &e->id) != 0)
 				return LMD_ECORRUPT;
 		} else {
 			return LMD_ECORRUPT;
@@ -194,7 +203,7 @@ static void vjob_run(lmd_job *job, lmd_worker_ctx *w)
 	if (r == 0)
 		r = check_entries(v->c, v->rpack, &b);
 	if (r == 0)
-		r = verify_block(&b);
+		r = verify_block(&b, w->h);
 	v->count = b.count;
 	lmd_block_release(&b);
 	if (r < 0) {

@@ -90,7 +90,7 @@ int lmd__ridx_list(lmd_backend *b, lmd_ridx *ri)
 	}
 	/* A complete pack has both keys; a .pack alone is an interrupted push. */
 	for (size_t i = 0; i < c.npacks; i++) {
-		if (bsearch(&c.packs[i], c.idx, c.nidx, sizeof(*c.idx), cmp_oid)) {
+		if (c.nidx && bsearch(&c.packs[i], c.idx, c.nidx, sizeof(*c.idx), cmp_oid)) {
 			ri->packs[ri->n].id = c.packs[i];
 			ri->packs[ri->n++].pack_size = c.sizes[i];
 		} else {
@@ -110,7 +110,7 @@ done:
 
 bool lmd__ridx_has_pack(const lmd_ridx *ri, const lmd_oid *pack_id)
 {
-	return bsearch(pack_id, ri->packs, ri->n, sizeof(*ri->packs), cmp_oid) != NULL;
+	return ri->n && bsearch(pack_id, ri->packs, ri->n, sizeof(*ri->packs), cmp_oid) != NULL;
 }
 
 int lmd__idx_check(const uint8_t *p, size_t n, const lmd_oid *pack_id)
