@@ -37,6 +37,34 @@ static bool on_remote(struct push_ctx *c, const lmd_need *n, bool indexes_loaded
 	return indexes_loaded && lmd__ridx_find(&c->ri, &n->id, n->type, NULL, NULL) == 0;
 }
 
+/*
+ * The transport's upload progress, as the repo's: with the push's totals.
+ * A backend that reports only files done (the folder one) gets the bytes
+ * of the files done so far (it uploads them in order).
+ */
+struct prog_adapt {
+	lmd_repo *r;
+	const uint64_t *prefix;   /* prefix[i]: bytes of the first i uploads */
+	size_t n;
+	uint64_t bytes_total;
+};
+
+static void prog_cb(const lmd_progress *p, void *payload)
+{
+	struct prog_adapt *a = payload;
+	lmd_progress q;
+	if (!p || !a->r->progress)
+		return;
+	q = *p;
+	q.phase = "pushing";
+	if (!q.bytes_done && q.files_done)
+		q.bytes_done = a->prefix[q.files_done <= a->n ? q.files_done : a->n];
+	q.bytes_total = a->bytes_total;
+	q.files_total = a->n;
+	a->r->prog = q;   /* what lmd__progress_end shows last */
+	a->r->progress(&q, a->r->progress_payload);
+}
+
 static bool partial_same_size(struct push_ctx *c, const lmd_oid *pid, uint64_t size)
 {
 	for (size_t i = 0; i < c->ri.npartial; i++)
@@ -49,10 +77,12 @@ static int upload(struct push_ctx *c, lmd_sync_stats *st)
 {
 	lmd_remote_put *puts = lmd_calloc((size_t)c->npacks * 2 + 1, sizeof(*puts));
 	char **strs = lmd_calloc((size_t)c->npacks * 4 + 1, sizeof(*strs));
+	uint64_t *prefix = lmd_calloc((size_t)c->npacks + 1, sizeof(*prefix));
+	struct prog_adapt pa = { .r = c->r, .prefix = prefix };
 	size_t np = 0, ni = 0, ns = 0;
 	int rc = 0;
 
-	if (!puts || !strs) {
+	if (!puts || !strs || !prefix) {
 		rc = -ENOMEM;
 		goto done;
 	}
@@ -77,10 +107,14 @@ static int upload(struct push_ctx *c, lmd_sync_stats *st)
 		np++;
 		ns += 2;
 		st->bytes += lmd_store_pack_size(c->s, p);
+		prefix[np] = st->bytes;
 	}
 	if (np) {
+		pa.n = np;
+		pa.bytes_total = st->bytes;
 		st->requests += np;
-		if ((rc = lmd_backend_put_many(c->b, puts, np, c->jobs, c->r->progress, c->r->progress_payload)) < 0)
+		lmd__progress_start(c->r, "pushing", st->bytes, np);
+		if ((rc = lmd_backend_put_many(c->b, puts, np, c->jobs, prog_cb, &pa)) < 0)
 			goto done;
 	}
 	/* ...then their indexes, which make them visible. */
@@ -122,6 +156,7 @@ done:
 		free(strs[k]);
 	free(strs);
 	free(puts);
+	free(prefix);
 	return rc;
 }
 
