@@ -381,6 +381,11 @@ static const char *shown(const char *key, const char *value, char **owned)
 	if (strcmp(key, "access_key_id"))
 		return "****";
 	lmd_remote_mask(value, buf, sizeof(buf));
+	/* ASCII only, so every output (JSON included) shows it the same way. */
+	char *e = strstr(buf, "\xe2\x80\xa6");
+	if (e) {
+		memcpy(e, "...", 3);
+	}
 	*owned = lmd_strdup(buf);
 	return *owned ? *owned : "****";
 }
