@@ -28,6 +28,8 @@
 #define RANGE_MAX (64u << 20)   /* bytes per ranged GET (streamed, not buffered) */
 #define RANGE_GAP (64u << 10)   /* join blocks at most this far apart */
 #define TRIES 3                 /* rounds for blocks that arrived damaged */
+/* The largest block a store writes (as store.c reads them). */
+#define MAX_BLOCK ((uint64_t)LMD_BLOCK_HDR + (uint64_t)LMD_BLOCK_MAX_COUNT * LMD_BLOCK_ENTRY + LMD_MAX_BLOB_RAW + 65536u)
 
 enum { K_TREE = 1, K_FILEID, K_DATA };
 
@@ -418,6 +420,15 @@ static int fetch_level(struct fetch_ctx *c, const struct items *it)
 				c->loaded = true;
 			}
 			if (lmd__ridx_find(&c->ri, &x->id, type, &rp, &loc) == 0) {
+				if (loc.block_len < LMD_BLOCK_HDR || loc.block_len > MAX_BLOCK ||
+				    loc.block_off > c->ri.packs[rp].pack_size ||
+				    loc.block_len > c->ri.packs[rp].pack_size - loc.block_off) {
+					lmd_oid_fmt(hex, &c->ri.packs[rp].id);
+					rc = lmd_error_set(LMD_ECORRUPT,
+							   "remote '%s': the index of pack %s points outside the pack; "
+							   "run 'lmdata fsck --remote --read-data'", c->name, hex);
+					goto done;
+				}
 				blks[nb].rpack = rp;
 				blks[nb].off = loc.block_off;
 				blks[nb++].len = loc.block_len;
@@ -583,7 +594,14 @@ done:
 		lmd_pool_free(c.pool);
 	}
 	free(c.q);
-	lmd_packer_free(c.pk);   /* sealed packs stay; an unsealed one is dropped */
+	if (rc < 0 && c.pk) {
+		/* Everything in the packer was verified: seal it, so a rerun has less to do. */
+		char msg[1024];
+		snprintf(msg, sizeof(msg), "%s", lmd_error_last());
+		lmd_packer_finish(c.pk);
+		lmd_error_set(rc, "%s", msg);
+	}
+	lmd_packer_free(c.pk);
 	lmd__ridx_release(&c.ri);
 	lmd_oidset_release(&c.seen);
 	free(cur.v);
