@@ -65,7 +65,9 @@ void cli_sync_report(const char *verb, const cli_sync *c, const lmd_sync_stats *
 	else
 		printf("%s: %s %llu object%s in %llu %s, %s in %.1fs\n", st->remote, verb,
 		       (unsigned long long)st->objects_transferred, st->objects_transferred == 1 ? "" : "s",
-		       (unsigned long long)st->packs, verb[0] == 'p' ? "packs" : "ranges", lmd_human_size(st->bytes),
+		       (unsigned long long)st->packs,
+		       verb[0] == 'p' ? (st->packs == 1 ? "pack" : "packs") : (st->packs == 1 ? "range" : "ranges"),
+		       lmd_human_size(st->bytes),
 		       secs);
 }
 
