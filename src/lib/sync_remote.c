@@ -95,9 +95,15 @@ static int check_url(const char *url)
 	if (!url || !*url)
 		return lmd_error_set(LMD_EBADINPUT, "empty remote url");
 	if (!strncmp(url, "s3://", 5)) {
+		const char *slash = strchr(url + 5, '/'), *at = strchr(url + 5, '@');
 		if (!url[5] || url[5] == '/')
 			return lmd_error_set(LMD_EBADINPUT, "remote url '%s' names no bucket (want s3://bucket/prefix)",
 					     url);
+		/* Never echo it: it may hold a secret. */
+		if (at && (!slash || at < slash))
+			return lmd_error_set(LMD_EBADINPUT,
+					     "credentials do not belong in a remote url (it is committed); use "
+					     "'lmdata remote modify --local NAME access_key_id ...' or the environment");
 		return 0;
 	}
 	if (!strncmp(url, "file://", 7) || url[0] == '/')

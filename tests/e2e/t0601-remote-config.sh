@@ -22,6 +22,9 @@ expect_err_contains "already exists"
 expect_exit 2 lmdata remote add 'Bad Name' /x
 expect_exit 2 lmdata remote add x http://example.com/x
 expect_err_contains "unsupported remote url"
+expect_exit 2 lmdata remote add leak s3://AKIDLEAK:wJalrSECRETleak@bucket/x
+expect_err_contains "credentials do not belong"
+contains "$OUT$ERR" "wJalrSECRETleak" && fail "a secret in a url was echoed: $ERR"
 expect_exit 2 lmdata remote add onlyone
 expect_exit 2 lmdata remote remove nosuch
 expect_err_contains "no remote 'nosuch'"
