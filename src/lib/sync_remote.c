@@ -110,7 +110,8 @@ static int check_url(const char *url)
 		return 0;
 	if (strstr(url, "://"))
 		return lmd_error_set(LMD_EBADINPUT,
-				     "unsupported remote url '%s' (want s3://bucket/prefix, /path or file:///path)", url);
+				     "unsupported remote url '%s' (want s3://bucket/prefix, /path or file:///path)",
+				     strchr(url, '@') ? "(not shown: it has an '@')" : url);
 	return 0;
 }
 
