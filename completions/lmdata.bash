@@ -4,7 +4,7 @@
 # any file or folder for `add`, tracked paths (those with a PATH.lmd
 # manifest next to them) and folders for status/checkout/ls/rm.
 
-_lmdata_commands="init add status checkout ls rm fsck gc remote push fetch pull help"
+_lmdata_commands="init add status checkout ls rm fsck gc help commit diff log cat hooks remote push fetch pull"
 
 # Remote names from .lmdata/config ([remote "NAME"] sections).
 _lmdata_remotes()
@@ -31,6 +31,13 @@ _lmdata_tracked()
         seen[$f]=1
         COMPREPLY+=("$f")
     done
+}
+
+# Revisions: branches and tags (for checkout/ls/diff/cat REV).
+_lmdata_revs()
+{
+    local IFS=$'\n'
+    COMPREPLY+=($(compgen -W "HEAD $(git for-each-ref --format='%(refname:short)' refs/heads refs/tags 2>/dev/null)" -- "$1"))
 }
 
 _lmdata()
@@ -73,7 +80,7 @@ _lmdata()
     case $cmd in
         init) ;;
         add) opts+=' -j --jobs' ;;
-        status) opts+=' --json --check -c --remote -r' ;;
+        status) opts+=' --json --check --data -c --remote -r' ;;
         push|fetch) opts+=' -r --remote -j --jobs --json' ;;
         pull) opts+=' -r --remote -j --jobs -f --force --json' ;;
         remote)
@@ -95,11 +102,22 @@ _lmdata()
                 COMPREPLY=($(compgen -W "$(_lmdata_remotes)" -- "$cur"))
             fi
             return ;;
-        checkout) opts+=' -f --force' ;;
-        ls) opts+=' --json' ;;
+        checkout) opts+=' -f --force --at' ;;
+        ls) opts+=' --json --at' ;;
         rm) ;;
-        fsck) opts+=' --json --remote -r --read-data' ;;
-        gc) opts+=' -n --dry-run --workspace --json --remote -r --grace' ;;
+        fsck) opts+=' --repair --json --remote -r --read-data' ;;
+        gc) opts+=' -n --dry-run --workspace --json -a --all-branches -T --all-tags -A --all-commits --rev --keep-since --remote -r --grace' ;;
+        commit) opts+=' -m --message -F --file -n --no-verify' ;;
+        diff) opts+=' --stat --json --exit-code --at' ;;
+        log) opts+=' -n --max-count --since --until --oneline --json' ;;
+        cat) opts+=' --at' ;;
+        hooks)
+            if ((cword == cmd_at + 1)); then
+                COMPREPLY=($(compgen -W 'install uninstall' -- "$cur"))
+                return
+            fi
+            [[ $prev == --hook ]] && { COMPREPLY=($(compgen -W 'pre-commit post-checkout pre-push' -- "$cur")); return; }
+            opts+=' --hook --uninstall' ;;
         help)
             ((cword == cmd_at + 1)) &&
                 COMPREPLY=($(compgen -W "${_lmdata_commands% help}" -- "$cur"))
@@ -124,6 +142,14 @@ _lmdata()
             local IFS=$'\n'
             COMPREPLY=($(compgen -f -X '*.lmd' -- "$cur")) ;;
         status|checkout|ls|rm|push|fetch|pull)
+            compopt -o filenames 2>/dev/null
+            [[ $cmd == checkout || $cmd == ls ]] && ((cword == cmd_at + 1)) && _lmdata_revs "$cur"
+            _lmdata_tracked "$cur" ;;
+        diff|cat)
+            compopt -o filenames 2>/dev/null
+            _lmdata_revs "$cur"
+            _lmdata_tracked "$cur" ;;
+        commit|log)
             compopt -o filenames 2>/dev/null
             _lmdata_tracked "$cur" ;;
     esac

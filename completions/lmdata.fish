@@ -2,7 +2,7 @@
 # options, any path for `add`, tracked paths (NAME for each NAME.lmd) and
 # folders for status/checkout/ls/rm.
 
-set -l __lmdata_cmds init add status checkout ls rm fsck gc remote push fetch pull help
+set -l __lmdata_cmds init add status checkout ls rm fsck gc help commit diff log cat hooks remote push fetch pull
 
 # Tracked paths under the token being completed, plus folders to descend into.
 function __lmdata_tracked
@@ -40,7 +40,7 @@ complete -c lmdata -n "not __fish_seen_subcommand_from $__lmdata_cmds" -a pull -
 complete -c lmdata -n "not __fish_seen_subcommand_from $__lmdata_cmds" -a help -d 'Show the help of a command'
 
 # help COMMAND
-complete -c lmdata -n '__fish_seen_subcommand_from help' -a 'init add status checkout ls rm fsck gc remote push fetch pull'
+complete -c lmdata -n '__fish_seen_subcommand_from help' -a 'init add status checkout ls rm fsck gc commit diff log cat hooks remote push fetch pull'
 
 # add [-j N] PATH...
 complete -c lmdata -n '__fish_seen_subcommand_from add' -s j -l jobs -x -d 'Read, hash and compress with N threads'
@@ -59,13 +59,47 @@ complete -c lmdata -n '__fish_seen_subcommand_from ls' -l json -d 'Print JSON'
 # Tracked paths for status, checkout, ls and rm.
 complete -c lmdata -n '__fish_seen_subcommand_from status checkout ls rm' -a '(__lmdata_tracked)'
 
-# fsck [--json]
+# fsck [--repair] [--json]
 complete -c lmdata -n '__fish_seen_subcommand_from fsck' -l json -d 'Print JSON'
+complete -c lmdata -n '__fish_seen_subcommand_from fsck' -l repair -d 'Drop damaged objects'
 
 # gc [--dry-run] [--workspace] [--json]
 complete -c lmdata -n '__fish_seen_subcommand_from gc' -s n -l dry-run -d 'Say what would be freed, delete nothing'
 complete -c lmdata -n '__fish_seen_subcommand_from gc' -l workspace -d 'Keep what the work tree manifests reference (default)'
 complete -c lmdata -n '__fish_seen_subcommand_from gc' -l json -d 'Print JSON'
+
+# ---- history: commit, diff, log, cat, hooks, revisions, gc scopes ----
+function __lmdata_revs
+    echo HEAD
+    git for-each-ref --format='%(refname:short)' refs/heads refs/tags 2>/dev/null
+end
+complete -c lmdata -n "not __fish_seen_subcommand_from $__lmdata_cmds" -a commit -d 'Snapshot changed data and record a git commit'
+complete -c lmdata -n "not __fish_seen_subcommand_from $__lmdata_cmds" -a diff -d 'Files added, deleted, changed between versions'
+complete -c lmdata -n "not __fish_seen_subcommand_from $__lmdata_cmds" -a log -d 'The commits that changed tracked data'
+complete -c lmdata -n "not __fish_seen_subcommand_from $__lmdata_cmds" -a cat -d 'Write one tracked file at a version to stdout'
+complete -c lmdata -n "not __fish_seen_subcommand_from $__lmdata_cmds" -a hooks -d 'Install git hooks'
+complete -c lmdata -n '__fish_seen_subcommand_from status' -l data -d 'Only data that differs from its manifest'
+complete -c lmdata -n '__fish_seen_subcommand_from checkout ls cat diff' -l at -x -d 'The version current at DATE'
+complete -c lmdata -n '__fish_seen_subcommand_from checkout ls cat diff' -a '(__lmdata_revs)'
+complete -c lmdata -n '__fish_seen_subcommand_from cat diff commit log' -a '(__lmdata_tracked)'
+complete -c lmdata -n '__fish_seen_subcommand_from commit' -s m -l message -x -d 'The commit message'
+complete -c lmdata -n '__fish_seen_subcommand_from commit' -s F -l file -r -d 'Read the message from FILE'
+complete -c lmdata -n '__fish_seen_subcommand_from commit' -s n -l no-verify -d 'Do not run the pre-commit hook'
+complete -c lmdata -n '__fish_seen_subcommand_from diff' -l stat -d 'Only a summary'
+complete -c lmdata -n '__fish_seen_subcommand_from diff log' -l json -d 'Print JSON'
+complete -c lmdata -n '__fish_seen_subcommand_from diff' -l exit-code -d 'Exit 1 when different'
+complete -c lmdata -n '__fish_seen_subcommand_from log' -s n -l max-count -x -d 'At most N commits'
+complete -c lmdata -n '__fish_seen_subcommand_from log' -l since -x -d 'Commits at or after DATE'
+complete -c lmdata -n '__fish_seen_subcommand_from log' -l until -x -d 'Commits at or before DATE'
+complete -c lmdata -n '__fish_seen_subcommand_from log' -l oneline -d 'One line per commit'
+complete -c lmdata -n '__fish_seen_subcommand_from hooks' -a 'install uninstall'
+complete -c lmdata -n '__fish_seen_subcommand_from hooks' -l hook -x -a 'pre-commit post-checkout pre-push' -d 'Only this hook'
+complete -c lmdata -n '__fish_seen_subcommand_from hooks' -l uninstall -d 'Remove lmdata hooks'
+complete -c lmdata -n '__fish_seen_subcommand_from gc' -s a -l all-branches -d 'Keep the tip of every branch'
+complete -c lmdata -n '__fish_seen_subcommand_from gc' -s T -l all-tags -d 'Keep every tagged version'
+complete -c lmdata -n '__fish_seen_subcommand_from gc' -s A -l all-commits -d 'Keep every reachable version'
+complete -c lmdata -n '__fish_seen_subcommand_from gc' -l rev -x -a '(__lmdata_revs)' -d 'Keep this version'
+complete -c lmdata -n '__fish_seen_subcommand_from gc' -l keep-since -x -d 'Keep versions since DATE'
 
 # Remote names from .lmdata/config.
 function __lmdata_remotes

@@ -73,6 +73,7 @@ typedef struct lmd_add_result {
 	bool changed;              /* manifest written (new or different) */
 	uint64_t bytes_read;       /* bytes hashed (unchanged files are not read) */
 	uint64_t bytes_stored;     /* new bytes written to packs */
+	size_t git_untracked;      /* files git tracked there, now removed from its index */
 } lmd_add_result;
 typedef void (*lmd_add_cb)(const lmd_add_result *res, void *payload);
 
@@ -156,9 +157,15 @@ typedef void (*lmd_fsck_cb)(const lmd_fsck_problem *p, void *payload);
 typedef struct lmd_fsck_stats {
 	uint64_t packs, objects, bytes;
 	uint64_t damaged, missing;
+	uint64_t dropped;        /* with LMD_FSCK_REPAIR: damaged objects removed */
 } lmd_fsck_stats;
+
+/* Drop damaged objects (rewriting their packs) so that re-adding the data
+ * from a good copy, or fetching it, stores it again. */
+#define LMD_FSCK_REPAIR 1u
 /* Returns the number of problems (0: clean) or < 0 when fsck itself failed. */
 int lmd_fsck(lmd_repo *r, lmd_fsck_cb cb, void *payload, lmd_fsck_stats *ret_stats);
+int lmd_fsck_ext(lmd_repo *r, unsigned flags, lmd_fsck_cb cb, void *payload, lmd_fsck_stats *ret_stats);
 
 /* ---- gc ---- */
 

@@ -13,6 +13,9 @@ static void added(const lmd_add_result *res, void *payload)
 	printf("%s %s (%llu file%s, %s)\n", res->changed ? "added" : "unchanged", res->path,
 	       (unsigned long long)res->manifest->files, res->manifest->files == 1 ? "" : "s",
 	       lmd_human_size(res->manifest->size));
+	if (res->git_untracked)
+		printf("  removed %zu file%s of it from the git index (git tracked it before; the files stay, "
+		       "commit to make git forget them)\n", res->git_untracked, res->git_untracked == 1 ? "" : "s");
 	if (g_cli.verbose && res->bytes_read + res->bytes_stored)
 		printf("  read %s, stored %s\n", lmd_human_size(res->bytes_read),
 		       lmd_human_size(res->bytes_stored));

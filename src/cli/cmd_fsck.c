@@ -1,6 +1,7 @@
 /* lmdata fsck: verify the store. */
 #include <getopt.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "cli.h"
 #include "lmdata/sync.h"
@@ -8,7 +9,19 @@
 struct fsck_ctx {
 	bool json;
 	int n;
+	char pack[LMD_OID_HEXSZ + 1];   /* pack of the last object lines */
+	unsigned in_pack, hidden;       /* lines for it, lines not shown */
 };
+
+#define MAX_LINES_PER_PACK 10
+
+/* A damaged block names every object in it: show a few, count the rest. */
+static void flush_hidden(struct fsck_ctx *c)
+{
+	if (c->hidden)
+		printf("         ... and %u more damaged objects in pack %.16s\n", c->hidden, c->pack);
+	c->hidden = 0;
+}
 
 static void problem(const lmd_fsck_problem *p, void *payload)
 {
@@ -31,11 +44,25 @@ static void problem(const lmd_fsck_problem *p, void *payload)
 		}
 		printf("}");
 	} else if (path) {
+		flush_hidden(c);
 		printf("damaged: %s %s%s%s\n", lmd_quote(path), p->what, p->object ? " " : "",
 		       p->object ? p->object : "");
 	} else {
-		printf("damaged: %s%s%s%s%s\n", p->object ? "object " : "", p->object ? p->object : "",
-		       p->pack ? " in pack " : "", p->pack ? p->pack : "", "");
+		if (p->pack && p->object && !strcmp(p->pack, c->pack)) {
+			if (++c->in_pack > MAX_LINES_PER_PACK) {
+				c->hidden++;
+				c->n++;
+				return;
+			}
+		} else {
+			flush_hidden(c);
+			snprintf(c->pack, sizeof(c->pack), "%s", p->pack ? p->pack : "");
+			c->in_pack = 1;
+		}
+		if (p->object)
+			printf("damaged: object %s%s%s\n", p->object, p->pack ? " in pack " : "", p->pack ? p->pack : "");
+		else
+			printf("damaged: pack %s\n", p->pack ? p->pack : "(unknown)");
 		printf("         %s\n", p->what);
 	}
 	c->n++;
@@ -44,8 +71,10 @@ static void problem(const lmd_fsck_problem *p, void *payload)
 int cmd_fsck(int argc, char **argv)
 {
 	static const struct option opts[] = { { "json", no_argument, NULL, 'J' },
+					      { "repair", no_argument, NULL, 'P' },
 					      { "remote", no_argument, NULL, 'R' },
 					      { "read-data", no_argument, NULL, 'D' }, { 0 } };
+	unsigned flags = 0;
 	struct fsck_ctx c = { 0 };
 	lmd_sync_opts so = { 0 };
 	bool remote = false, read_data = false;
@@ -58,6 +87,8 @@ int cmd_fsck(int argc, char **argv)
 			c.json = true;
 		else if (o == 'R')
 			remote = true;
+		else if (o == 'P')
+			flags |= LMD_FSCK_REPAIR;
 		else if (o == 'r')
 			remote = true, so.remote = optarg;
 		else if (o == 'D')
@@ -75,14 +106,18 @@ int cmd_fsck(int argc, char **argv)
 		return rc;
 	if (c.json)
 		printf("{\n  \"problems\": [");
-	if (remote)
+	if (remote) {
 		rc = lmd_remote_fsck(r, &so, read_data ? LMD_REMOTE_FSCK_READ_DATA : 0, problem, &c, &st);
-	else
-		rc = lmd_fsck(r, problem, &c, &st);
+	} else {
+		rc = lmd_fsck_ext(r, flags, problem, &c, &st);
+		if (!c.json)
+			flush_hidden(&c);
+	}
 	if (c.json)
-		printf("%s],\n  \"packs\": %llu, \"objects\": %llu, \"bytes\": %llu, \"clean\": %s\n}\n",
+		printf("%s],\n  \"packs\": %llu, \"objects\": %llu, \"bytes\": %llu, \"dropped\": %llu, "
+		       "\"clean\": %s\n}\n",
 		       c.n ? "\n  " : "", (unsigned long long)st.packs, (unsigned long long)st.objects,
-		       (unsigned long long)st.bytes, rc == 0 ? "true" : "false");
+		       (unsigned long long)st.bytes, (unsigned long long)st.dropped, rc == 0 ? "true" : "false");
 	if (rc < 0) {
 		rc = cli_fail(rc);
 	} else {
@@ -93,12 +128,16 @@ int cmd_fsck(int argc, char **argv)
 		else if (!c.json && !g_cli.quiet)
 			printf("%s: %llu packs, %llu objects, %s verified\n", rc ? "problems found" : "ok",
 			       (unsigned long long)st.packs, (unsigned long long)st.objects, lmd_human_size(st.bytes));
+		if (st.dropped && !c.json && !g_cli.quiet)
+			printf("repaired: dropped %llu damaged object%s; the files named above need their data again\n",
+			       (unsigned long long)st.dropped, st.dropped == 1 ? "" : "s");
 		if (rc && !c.json && remote)
 			fprintf(stderr, "lmdata: the remote lacks or has damaged data; push again from a clone that "
 					"has it ('lmdata push')\n");
 		else if (rc && !c.json)
-			fprintf(stderr, "lmdata: the store is damaged; restore the named files from a remote "
-					"('lmdata pull') or re-add them from a good copy\n");
+			fprintf(stderr, "lmdata: the store is damaged: run 'lmdata fsck --repair' to drop the damaged "
+					"objects, then re-add them from a good copy with 'lmdata add', or fetch them "
+					"with 'lmdata pull'\n");
 		rc = rc ? EXIT_FOUND : EXIT_OK;
 	}
 	lmd_repo_free(r);

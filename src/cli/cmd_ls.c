@@ -1,8 +1,9 @@
-/* lmdata ls: list tracked files. */
+/* lmdata ls: list tracked files (of the work tree's manifests, or of REV). */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 
-#include "cli.h"
+#include "cli_rev.h"
 
 struct ls_ctx {
 	bool json;
@@ -29,25 +30,44 @@ static void entry(const lmd_ls_entry *e, void *payload)
 
 int cmd_ls(int argc, char **argv)
 {
-	static const struct option opts[] = { { "json", no_argument, NULL, 'J' }, { 0 } };
+	static const struct option opts[] = { { "json", no_argument, NULL, 'J' },
+					      { "at", required_argument, NULL, 'a' }, { 0 } };
 	struct ls_ctx c = { 0 };
+	const char *at = NULL;
+	char **args = NULL, **paths;
+	int n, dd, npaths, o, rc;
+	int ddpos = cli_dashdash(argc, argv);
+	bool has_rev;
+	lmd_rev rev;
 	lmd_repo *r;
-	int o, rc;
 
-	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((o = getopt_long(ddpos, argv, "", opts, NULL)) != -1) {
 		if (o == 'J')
 			c.json = true;
+		else if (o == 'a')
+			at = optarg;
 		else
 			return cli_usage_error("ls", "unknown option");
 	}
-	if ((rc = cli_open_repo(&r)))
+	if ((rc = cli_gather_args(argc, argv, ddpos, optind, &args, &n, &dd)))
 		return rc;
+	if ((rc = cli_open_repo(&r))) {
+		free(args);
+		return rc;
+	}
+	if ((rc = cli_split_rev(r, "ls", args, n, dd, at, &rev, &has_rev, &paths, &npaths)))
+		goto done;
 	if (c.json)
 		printf("[");
-	rc = lmd_ls(r, (const char *const *)argv + optind, (size_t)(argc - optind), entry, &c);
+	if (has_rev)
+		rc = lmd_ls_rev(r, &rev, (const char *const *)paths, (size_t)npaths, entry, &c);
+	else
+		rc = lmd_ls(r, (const char *const *)paths, (size_t)npaths, entry, &c);
 	if (c.json)
 		printf("%s]\n", c.n ? "\n" : "");
 	rc = rc < 0 ? cli_fail(rc) : 0;
+done:
+	free(args);
 	lmd_repo_free(r);
 	return rc;
 }

@@ -6,7 +6,7 @@
 #include "lmdata/sync.h"
 
 struct st_ctx {
-	bool json, check;
+	bool json, check, data_only;
 	int n;
 };
 
@@ -26,6 +26,8 @@ static const char *word(lmd_status_kind k)
 static void entry(const lmd_status_entry *e, void *payload)
 {
 	struct st_ctx *c = payload;
+	if (c->data_only && e->kind == LMD_STATUS_UNCOMMITTED)
+		return;
 	if (c->json) {
 		printf("%s\n    {\"path\": ", c->n ? "," : "");
 		cli_json_str(stdout, e->path);
@@ -104,6 +106,7 @@ int cmd_status(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'J' }, { "check", no_argument, NULL, 'k' },
+		{ "data", no_argument, NULL, 'd' },
 		{ "remote", no_argument, NULL, 'c' }, { "remote-name", required_argument, NULL, 'r' }, { 0 } };
 	struct st_ctx c = { 0 };
 	const char *remote = NULL;
@@ -116,6 +119,8 @@ int cmd_status(int argc, char **argv)
 			c.json = true;
 		else if (o == 'k')
 			c.check = true;
+		else if (o == 'd')
+			c.data_only = true;
 		else if (o == 'c')
 			want_remote = true;
 		else if (o == 'r')
@@ -130,6 +135,8 @@ int cmd_status(int argc, char **argv)
 	if (c.json)
 		printf("{\n  \"changes\": [");
 	rc = lmd_status(r, (const char *const *)argv + optind, (size_t)(argc - optind), entry, &c);
+	if (rc > 0 && c.data_only)
+		rc = c.n; /* only what was shown counts */
 	if (c.json)
 		printf("%s],\n  \"clean\": %s\n}\n", c.n ? "\n  " : "", rc == 0 ? "true" : "false");
 	if (rc < 0) {

@@ -14,6 +14,11 @@ int cmd_rm(int argc, char **argv);
 int cmd_fsck(int argc, char **argv);
 int cmd_gc(int argc, char **argv);
 int cmd_help(int argc, char **argv);
+int cmd_cat(int argc, char **argv);
+int cmd_commit(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
+int cmd_log(int argc, char **argv);
+int cmd_hooks(int argc, char **argv);
 int cmd_remote(int argc, char **argv);
 int cmd_push(int argc, char **argv);
 int cmd_fetch(int argc, char **argv);
@@ -30,51 +35,126 @@ int cmd_gc_remote(int argc, char **argv);
 	"ignore PATH in its folder's .gitignore, and stage both in git.\n\n" \
 	"  -j, --jobs N   worker threads for hashing and compression (default: cores)\n"
 #define USAGE_STATUS \
-	"usage: lmdata status [--check] [--json] [PATH...]\n" \
+	"usage: lmdata status [--check] [--data] [--json] [PATH...]\n" \
 	"       lmdata status -c [-r NAME] [--check] [--json] [PATH...]\n\n" \
 	"Show tracked data that differs from its manifests, and manifests git has\n" \
 	"not committed.  With -c, show per dataset what is pushed to the remote,\n" \
 	"not pushed (objects, bytes) or missing locally.\n\n" \
 	"  --check        print nothing when clean; exit 1 when anything is dirty\n" \
+	"  --data         only data that differs from its manifest (not manifests git\n" \
+	"                 has not committed): what a pre-commit hook checks\n" \
 	"  --json         machine-readable output\n" \
 	"  -c, --remote   compare the store with the remote instead of the work tree\n" \
 	"  -r NAME        the remote to compare with (default: the default remote)\n"
 #define USAGE_CHECKOUT \
-	"usage: lmdata checkout [-f] [PATH...]\n\n" \
+	"usage: lmdata checkout [-f] [PATH...]\n" \
+	"   or: lmdata checkout [-f] (REV | --at DATE) [--] [PATH...]\n\n" \
 	"Make tracked data match the work tree's manifests: restore deleted or\n" \
 	"modified files (verified, atomically) and remove files a folder's manifest\n" \
 	"does not list.  Refuses to overwrite changes stored nowhere (exit 1).\n\n" \
-	"  -f, --force   overwrite local changes even if they are not stored\n"
+	"With REV (a commit, tag, branch, HEAD~3, ...) or --at DATE (the last commit\n" \
+	"of the current branch at or before DATE): first put REV's manifests of PATH\n" \
+	"(default: every dataset of REV) into the work tree and the index, like\n" \
+	"'git checkout REV -- PATH'; HEAD does not move.  Nothing is written unless\n" \
+	"every path is tracked at REV and its data is in the local store.\n\n" \
+	"  -f, --force   overwrite local changes even if they are not stored\n" \
+	"  --at DATE     YYYY-MM-DD[ HH:MM[:SS]][Z|+HH:MM], @SECONDS, 'N days ago'\n"
 #define USAGE_LS \
-	"usage: lmdata ls [--json] [PATH...]\n\n" \
-	"List tracked files: mode, size, sha256 and path.\n\n" \
-	"  --json   machine-readable output\n"
+	"usage: lmdata ls [--json] [REV | --at DATE] [--] [PATH...]\n\n" \
+	"List tracked files: mode, size, sha256 and path, as the work tree's\n" \
+	"manifests record them, or as REV's do.\n\n" \
+	"  --at DATE  the last commit of the current branch at or before DATE\n" \
+	"  --json     machine-readable output\n"
+#define USAGE_COMMIT \
+	"usage: lmdata commit [-m MSG]... [-F FILE] [--no-verify] [PATH...]\n\n" \
+	"Re-snapshot tracked data that changed (as 'lmdata add' would; PATH limits\n" \
+	"which), stage the manifests and ignore rules, run the pre-commit hook, and\n" \
+	"record the git index as a commit on HEAD.  Author and committer come from\n" \
+	"GIT_AUTHOR_*/GIT_COMMITTER_* or git config user.name/user.email.  Without\n" \
+	"-m or -F the editor git would use opens; without a terminal, commit refuses.\n" \
+	"Exit 1 when there is nothing to commit or the pre-commit hook refuses.\n\n" \
+	"  -m, --message MSG  the commit message (several -m: paragraphs)\n" \
+	"  -F, --file FILE    read the message from FILE ('-': stdin)\n" \
+	"  -n, --no-verify    do not run the pre-commit and commit-msg hooks\n"
+#define USAGE_DIFF \
+	"usage: lmdata diff [--stat] [--json] [--exit-code] [A [B]] [--] [PATH...]\n" \
+	"   or: lmdata diff [options] --at DATE [--at DATE] [--] [PATH...]\n\n" \
+	"Files added, deleted, modified or renamed (same content, new path) between\n" \
+	"two versions of tracked data, with sizes: A and B are revisions; with only\n" \
+	"A, A against the work tree's manifests; with neither, HEAD against them.\n" \
+	"(Changes not yet recorded with 'lmdata add' are what 'lmdata status' shows.)\n\n" \
+	"  --stat        only a summary: counts and bytes added/removed\n" \
+	"  --json        machine-readable output\n" \
+	"  --exit-code   exit 1 when there are differences\n" \
+	"  --at DATE     the last commit of the current branch at or before DATE\n"
+#define USAGE_LOG \
+	"usage: lmdata log [-n N] [--since DATE] [--until DATE] [--oneline] [--json] [--] [PATH...]\n\n" \
+	"The commits, newest first from HEAD, that changed tracked data (PATH: these\n" \
+	"datasets or the datasets in these folders): commit, author, date, subject,\n" \
+	"and per dataset its size and file count after the commit and the change\n" \
+	"against the first parent (files +added -deleted ~modified, bytes).\n\n" \
+	"  -n, --max-count N  show at most N commits\n" \
+	"  --since DATE       only commits made at or after DATE (also --after)\n" \
+	"  --until DATE       only commits made at or before DATE (also --before)\n" \
+	"  --oneline          one line per commit\n" \
+	"  --json             machine-readable output\n"
+#define USAGE_HOOKS \
+	"usage: lmdata hooks install [--hook NAME]... [--uninstall]\n" \
+	"   or: lmdata hooks uninstall [--hook NAME]...\n\n" \
+	"Write git hooks (default: all three) that run lmdata:\n" \
+	"  pre-commit     'lmdata status --check --data': refuse a commit whose tracked\n" \
+	"                 data changed without 'lmdata add'\n" \
+	"  post-checkout  'lmdata checkout' after a branch switch (not file checkouts,\n" \
+	"                 not during a rebase)\n" \
+	"  pre-push       'lmdata push' (a no-op with a message until a remote exists)\n" \
+	"A hook already there is kept as HOOK.lmdata-chained and runs first; installing\n" \
+	"twice changes nothing; --uninstall removes only lmdata's hook and puts the\n" \
+	"previous one back.  core.hooksPath is honoured.\n\n" \
+	"  --hook NAME   only this hook (pre-commit, post-checkout, pre-push)\n" \
+	"  --uninstall   remove lmdata's hooks\n"
+#define USAGE_CAT \
+	"usage: lmdata cat [REV | --at DATE] [--] PATH\n\n" \
+	"Write one tracked file's exact bytes at REV to stdout (without REV: as the\n" \
+	"work tree's manifest records it), verified against its sha256, without\n" \
+	"touching the work tree:  lmdata cat v1.2 data/train.jsonl | head\n\n" \
+	"  --at DATE  the last commit of the current branch at or before DATE\n"
 #define USAGE_RM \
 	"usage: lmdata rm PATH...\n\n" \
 	"Stop tracking PATH: remove PATH.lmd and its .gitignore line and stage both.\n" \
 	"The data itself stays on disk.\n"
 #define USAGE_FSCK \
-	"usage: lmdata fsck [--json]\n" \
+	"usage: lmdata fsck [--repair] [--json]\n" \
 	"       lmdata fsck --remote [-r NAME] [--read-data] [--json] [PATH...]\n\n" \
 	"Re-verify every pack and object against its hash, and that every object the\n" \
 	"manifests need is present.  Exit 1 naming damaged objects and the files\n" \
 	"that use them.  With --remote, check instead that the remote has every\n" \
 	"object the data (or PATH...) needs, and with --read-data that every pack\n" \
 	"on it hashes to its name.\n\n" \
-	"  --json          machine-readable output\n" \
-	"  --remote        check the remote (the default one, or -r NAME)\n" \
-	"  -r NAME         the remote to check\n" \
-	"  --read-data     with --remote: download and hash every pack\n"
+	"  --repair      drop damaged objects (their packs are rewritten without\n" \
+	"                them) so 'lmdata add' of a good copy, or a fetch, stores\n" \
+	"                them again; still exits 1 while files lack their data\n" \
+	"  --json        machine-readable output\n" \
+	"  --remote      check the remote (the default one, or -r NAME)\n" \
+	"  -r NAME       the remote to check\n" \
+	"  --read-data   with --remote: download and hash every pack\n"
 #define USAGE_GC \
-	"usage: lmdata gc [--dry-run] [--workspace] [--json]\n" \
-	"       lmdata gc --remote --workspace [-r NAME] [--grace SECONDS] [--dry-run] [--json]\n\n" \
-	"Delete objects that no manifest in the work tree references.  With\n" \
-	"--remote, delete the remote's packs that hold nothing the manifests need,\n" \
-	"once this clone has seen them there for --grace seconds (default 3600);\n" \
-	"packs partly garbage are kept.  --remote needs an explicit scope.\n\n" \
-	"  -n, --dry-run   say what would be deleted, delete nothing\n" \
-	"  --workspace     keep what the work tree's manifests need (the default)\n" \
-	"  --json          machine-readable output\n"
+	"usage: lmdata gc [-n] [--json] SCOPE...\n" \
+	"       lmdata gc --remote --workspace [-r NAME] [--grace SECONDS] [-n] [--json]\n\n" \
+	"Delete objects that no kept version needs.  The work tree's manifests are\n" \
+	"always kept; once the repository has commits, say which versions to keep too\n" \
+	"(gc refuses otherwise; --dry-run alone shows the --workspace result).  Packs\n" \
+	"written in the last hour are never touched, so a concurrent add loses nothing.\n" \
+	"With --remote, delete the remote's packs that hold nothing the work tree's\n" \
+	"manifests need, once this clone has seen them there for --grace seconds\n" \
+	"(default 3600); packs partly garbage are kept; only --workspace for now.\n\n" \
+	"  -n, --dry-run        say what would be deleted, delete nothing\n" \
+	"  --workspace          only the work tree's manifests\n" \
+	"  -a, --all-branches   the tip of every local branch\n" \
+	"  -T, --all-tags       every tagged commit\n" \
+	"  -A, --all-commits    every commit reachable from any ref\n" \
+	"  --rev REV            this commit (repeatable)\n" \
+	"  --keep-since DATE    every reachable commit made at or after DATE\n" \
+	"  --json               machine-readable output\n"
 
 #define USAGE_REMOTE \
 	"usage: lmdata remote [list] [--json] [-v]\n" \

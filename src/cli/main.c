@@ -16,8 +16,12 @@ static const cli_command commands[] = {
 	{ "init", cmd_init, "set up .lmdata/ in this git work tree", USAGE_INIT },
 	{ "add", cmd_add, "snapshot files or folders and write their manifests", USAGE_ADD },
 	{ "status", cmd_status, "show tracked data that differs from its manifests", USAGE_STATUS },
+	{ "commit", cmd_commit, "snapshot changed data and record a git commit", USAGE_COMMIT },
 	{ "checkout", cmd_checkout, "make the data match the manifests", USAGE_CHECKOUT },
+	{ "diff", cmd_diff, "files added, deleted, changed between versions", USAGE_DIFF },
+	{ "log", cmd_log, "the commits that changed tracked data", USAGE_LOG },
 	{ "ls", cmd_ls, "list tracked files with size and sha256", USAGE_LS },
+	{ "cat", cmd_cat, "stream one tracked file's bytes at a version", USAGE_CAT },
 	{ "rm", cmd_rm, "stop tracking data (the data stays)", USAGE_RM },
 	{ "fsck", cmd_fsck, "verify every object in the store", USAGE_FSCK },
 	{ "gc", cmd_gc, "delete objects no manifest needs", USAGE_GC },
@@ -25,6 +29,7 @@ static const cli_command commands[] = {
 	{ "push", cmd_push, "upload what a remote lacks", USAGE_PUSH },
 	{ "fetch", cmd_fetch, "download (verified) what the local store lacks", USAGE_FETCH },
 	{ "pull", cmd_pull, "fetch, then checkout", USAGE_PULL },
+	{ "hooks", cmd_hooks, "install git hooks (pre-commit, post-checkout, pre-push)", USAGE_HOOKS },
 	{ "help", cmd_help, "show help for a command", "usage: lmdata help [COMMAND]\n" },
 };
 
@@ -113,7 +118,7 @@ int main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
-	optind = 1; /* reset getopt for the command */
+	optind = 0; /* reset getopt fully (GNU: 0 re-reads the ordering, so options may follow operands) */
 	if (cli_help_requested(c, argc, argv))
 		return 0;
 	return c->fn(argc, argv);

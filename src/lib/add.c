@@ -27,6 +27,7 @@ struct target {
 	bool changed;
 	lmd_tree_entry ent;
 	lmd_statcache *sc;
+	size_t untracked;     /* git index entries taken out for it */
 };
 
 static void ingest_progress(uint64_t bytes, void *payload)
@@ -239,11 +240,32 @@ int lmd_add(lmd_repo *r, const char *const *paths, size_t n, lmd_add_cb cb, void
 		}
 		stage[nstage++] = ig;
 	}
+	/* Data that git already tracked leaves the index (the files stay):
+	 * otherwise the .gitignore line would not stop git committing it. */
+	for (size_t i = 0; i < n; i++) {
+		size_t removed;
+		if ((rc = lmd_git_untrack(r->git, t[i].path, &removed)) < 0)
+			goto done;
+		t[i].untracked = removed;
+	}
+	{
+		const char **added = lmd_calloc(n, sizeof(*added));
+		if (!added) {
+			rc = -ENOMEM;
+			goto done;
+		}
+		for (size_t i = 0; i < n; i++)
+			added[i] = t[i].path;
+		rc = lmd__registry_update(r, added, n, NULL, 0);
+		free(added);
+		if (rc < 0)
+			goto done;
+	}
 	if ((rc = lmd_git_stage(r->git, stage, nstage)) < 0)
 		goto done;
 	for (size_t i = 0; cb && i < n; i++) {
 		lmd_add_result res = { .path = t[i].path, .manifest = &t[i].m, .changed = t[i].changed,
-				       .bytes_read = 0, .bytes_stored = 0 };
+				       .bytes_read = 0, .bytes_stored = 0, .git_untracked = t[i].untracked };
 		if (i == n - 1) {
 			res.bytes_read = lmd_ingest_bytes_read(ing);
 			res.bytes_stored = lmd_packer_bytes_written(pk);

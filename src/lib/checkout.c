@@ -24,6 +24,7 @@
 #include "repo_int.h"
 #include "scan.h"
 #include "statcache.h"
+#include "history_int.h"
 
 enum act_kind { ACT_MKDIR, ACT_FILE, ACT_LINK, ACT_RM_FILE, ACT_RM_DIR, ACT_CHMOD };
 
@@ -47,7 +48,27 @@ struct plan {
 	lmd_statcache *sc;     /* of the dataset being planned */
 	const char *dataset;
 	uint64_t bytes;
+	bool check_missing;    /* pass 0: count files whose data is not stored */
+	size_t missing;
+	char *missing_path;
+	lmd_oid missing_id;
+	char *const *sel;      /* paths asked for (relative to the top); none: all */
+	size_t nsel;
 };
+
+/* 2: rel is, or is inside, a selected path; 1: it contains one; 0: neither. */
+static int scope(const struct plan *p, const char *rel)
+{
+	int best = p->nsel ? 0 : 2;
+	for (size_t i = 0; i < p->nsel && best < 2; i++) {
+		size_t ls = strlen(p->sel[i]), lr = strlen(rel);
+		if (ls <= lr && !strncmp(rel, p->sel[i], ls) && (rel[ls] == '/' || rel[ls] == '\0' || ls == 0))
+			best = 2;
+		else if (ls > lr && !strncmp(rel, p->sel[i], lr) && p->sel[i][lr] == '/')
+			best = 1;
+	}
+	return best;
+}
 
 static int push(struct plan *p, enum act_kind k, const char *rel, const lmd_oid *id, uint64_t size, bool exec)
 {
@@ -67,6 +88,12 @@ static int push(struct plan *p, enum act_kind k, const char *rel, const lmd_oid 
 	p->n++;
 	if (k == ACT_FILE)
 		p->bytes += size;
+	if ((k == ACT_FILE || k == ACT_LINK) && p->check_missing && size > 0 && !lmd_store_has(p->store, id, 0)) {
+		if (!p->missing++) {
+			p->missing_path = lmd_strdup(rel);
+			p->missing_id = *id;
+		}
+	}
 	return 0;
 }
 
@@ -187,6 +214,9 @@ static int plan_tree(struct plan *p, const char *rel, const lmd_oid *tree_id, bo
 
 	if ((r = lmd_store_get(p->store, tree_id, LMD_OBJ_TREE, &raw)) < 0 || (r = lmd_tree_parse(&raw, &t)) < 0) {
 		lmd_buf_release(&raw);
+		if (r == LMD_EMISSING)
+			return lmd_error_set(r, "cannot check out '%s': its tree is not in the local store; fetch it with "
+					     "'lmdata pull' (nothing was written)", rel);
 		return lmd_error_wrap(r, "cannot check out '%s'", rel);
 	}
 	if (!exists && (r = push(p, ACT_MKDIR, rel, NULL, 0, false)) < 0)
@@ -202,8 +232,9 @@ static int plan_tree(struct plan *p, const char *rel, const lmd_oid *tree_id, bo
 		if (r < 0)
 			goto done;
 	}
-	/* Files in the folder that the manifest does not list go away. */
-	if (exists) {
+	/* Files in the folder that the manifest does not list go away (only
+	 * where the checkout was asked for, not in folders merely on the way). */
+	if (exists && scope(p, rel) == 2) {
 		abs = lmd__abs(p->r, rel);
 		if (!abs || !(d = opendir(abs))) {
 			r = abs ? lmd_errno_path("cannot open folder", rel) : -ENOMEM;
@@ -218,7 +249,10 @@ static int plan_tree(struct plan *p, const char *rel, const lmd_oid *tree_id, bo
 				r = -ENOMEM;
 				goto done;
 			}
-			r = fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 ? plan_remove(p, c, &st) : 0;
+			if (lmd_is_tmp_name(de->d_name))
+				r = push(p, ACT_RM_FILE, c, NULL, 0, false); /* a killed run's leftover */
+			else
+				r = fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 ? plan_remove(p, c, &st) : 0;
 			free(c);
 			if (r < 0)
 				goto done;
@@ -235,11 +269,14 @@ done:
 
 static int plan_entry(struct plan *p, const char *rel, const lmd_tree_entry *e)
 {
-	char *abs = lmd__abs(p->r, rel);
+	char *abs;
 	struct stat st;
 	bool exists, ok;
 	int r = 0;
 
+	if (scope(p, rel) == 0)
+		return 0; /* outside the paths asked for */
+	abs = lmd__abs(p->r, rel);
 	if (!abs)
 		return -ENOMEM;
 	exists = lstat(abs, &st) == 0;
@@ -296,6 +333,25 @@ static int plan_entry(struct plan *p, const char *rel, const lmd_tree_entry *e)
 				     lmd_file_kind(st.st_mode));
 	}
 	return push(p, ACT_FILE, rel, &e->id, e->size, e->mode == LMD_MODE_EXEC);
+}
+
+/* Remove temp files a killed checkout left next to a single-file dataset. */
+static void sweep_tmp_siblings(lmd_repo *r, const char *dataset)
+{
+	char *dir = lmd_path_dirname(dataset), *absdir = dir ? lmd__abs(r, dir) : NULL;
+	const char *base = lmd_path_basename(dataset);
+	size_t bl = strlen(base) < 40 ? strlen(base) : 40;
+	DIR *d = absdir ? opendir(absdir) : NULL;
+	struct dirent *de;
+
+	while (d && (de = readdir(d)))
+		if (lmd_is_tmp_name(de->d_name) && !strncmp(de->d_name + 1, base, bl) &&
+		    !strncmp(de->d_name + 1 + bl, ".lmdtmp.", 8))
+			unlinkat(dirfd(d), de->d_name, 0);
+	if (d)
+		closedir(d);
+	free(dir);
+	free(absdir);
 }
 
 static void restored(const char *rel, const lmd_oid *id, const struct stat *st, void *payload)
@@ -394,67 +450,42 @@ static void plan_clear(struct plan *p)
 	p->bytes = 0;
 }
 
-int lmd_checkout(lmd_repo *r, const char *const *paths, size_t n, unsigned flags, lmd_checkout_cb cb,
-		 void *payload)
+int lmd__checkout_items(lmd_repo *r, const lmd__co_item *items, size_t nitems, char *const *sel, size_t nsel,
+			unsigned flags, lmd_checkout_cb cb, void *payload, int (*before_write)(lmd_repo *, void *),
+			void *bw_payload)
 {
-	lmd_dataset *ds = NULL;
-	size_t nds = 0;
-	char **sel = NULL, *statedir = NULL;
+	char *statedir = lmd_path_join(r->lmdir, "state");
 	struct plan p = { .r = r, .flags = flags, .cb = cb, .payload = payload };
 	int64_t scan_start = lmd_statcache_now();
 	int rc;
 
-	if ((rc = lmd__datasets(r, &ds, &nds)) < 0)
-		return rc;
-	sel = lmd_calloc(n ? n : 1, sizeof(*sel));
-	statedir = lmd_path_join(r->lmdir, "state");
-	if (!sel || !statedir) {
-		rc = -ENOMEM;
-		goto done;
-	}
-	for (size_t i = 0; i < n; i++) {
-		size_t l;
-		if ((rc = lmd__resolve(r, paths[i], &sel[i])) < 0)
-			goto done;
-		l = strlen(sel[i]);
-		if (l > 4 && !strcmp(sel[i] + l - 4, ".lmd"))
-			sel[i][l - 4] = '\0';
-		bool any = false;
-		for (size_t k = 0; k < nds && !any; k++)
-			any = lmd__path_selects(sel[i], ds[k].path);
-		if (!any) {
-			rc = lmd_error_set(LMD_EBADINPUT, "'%s' is not tracked by lmdata", paths[i]);
-			goto done;
-		}
-	}
+	if (!statedir)
+		return -ENOMEM;
+	p.sel = sel;
+	p.nsel = nsel;
 	if ((rc = lmd__repo_lock(r)) < 0 || (rc = lmd__repo_store(r, &p.store)) < 0)
 		goto done;
 	/* Pass 1 over every dataset: refusals stop everything before any write. */
 	for (int pass = 0; pass < 2; pass++) {
-		for (size_t i = 0; i < nds; i++) {
-			lmd_manifest m = { 0 };
+		p.check_missing = pass == 0;
+		for (size_t i = 0; i < nitems; i++) {
+			const lmd_manifest *m = &items[i].m;
 			lmd_tree_entry e = { 0 };
-			bool want = n == 0;
-			for (size_t j = 0; j < n && !want; j++)
-				want = lmd__path_selects(sel[j], ds[i].path);
-			if (!want)
-				continue;
-			if ((rc = lmd__manifest_read(r, ds[i].mpath, &m)) < 0)
+			e.mode = m->kind == LMD_KIND_DIR ? LMD_MODE_DIR : m->kind == LMD_KIND_LINK ? LMD_MODE_LINK
+				 : m->executable ? LMD_MODE_EXEC : LMD_MODE_FILE;
+			e.id = m->id;
+			e.size = m->size;
+			if ((rc = lmd_statcache_load(statedir, items[i].path, &p.sc)) < 0)
 				goto done;
-			e.mode = m.kind == LMD_KIND_DIR ? LMD_MODE_DIR : m.kind == LMD_KIND_LINK ? LMD_MODE_LINK
-				 : m.executable ? LMD_MODE_EXEC : LMD_MODE_FILE;
-			e.id = m.id;
-			e.size = m.size;
-			lmd_manifest_release(&m);
-			if ((rc = lmd_statcache_load(statedir, ds[i].path, &p.sc)) < 0)
-				goto done;
-			p.dataset = ds[i].path;
+			p.dataset = items[i].path;
 			lmd_checkout_cb saved = p.cb;
 			if (pass == 1)
 				p.cb = NULL; /* pass 0 already reported unchanged/refused */
-			rc = plan_entry(&p, ds[i].path, &e);
+			rc = plan_entry(&p, items[i].path, &e);
 			p.cb = saved;
 			if (rc >= 0 && pass == 1) {
+				if (e.mode != LMD_MODE_DIR)
+					sweep_tmp_siblings(r, items[i].path);
 				lmd__progress_start(r, "checking out", p.bytes, 0);
 				rc = execute(&p);
 				lmd__progress_end(r);
@@ -473,17 +504,79 @@ int lmd_checkout(lmd_repo *r, const char *const *paths, size_t n, unsigned flags
 				"--force to overwrite", p.refused, p.refused == 1 ? "" : "s");
 			goto done;
 		}
+		if (pass == 0 && p.missing) {
+			char hex[LMD_OID_HEXSZ + 1];
+			lmd_oid_fmt(hex, &p.missing_id);
+			rc = lmd_error_set(LMD_EMISSING,
+				"%zu file%s to check out %s not in the local store (first: '%s', %.16s); fetch them with "
+				"'lmdata pull' (nothing was written)", p.missing, p.missing == 1 ? "" : "s",
+				p.missing == 1 ? "is" : "are", p.missing_path, hex);
+			goto done;
+		}
+		if (pass == 0 && before_write && (rc = before_write(r, bw_payload)) < 0)
+			goto done;
 	}
 	rc = 0;
 done:
 	plan_clear(&p);
 	free(p.v);
+	free(p.missing_path);
 	lmd_statcache_free(p.sc);
 	lmd__repo_unlock(r);
+	free(statedir);
+	return rc;
+}
+
+int lmd_checkout(lmd_repo *r, const char *const *paths, size_t n, unsigned flags, lmd_checkout_cb cb,
+		 void *payload)
+{
+	lmd_dataset *ds = NULL;
+	size_t nds = 0, nitems = 0;
+	char **sel = NULL;
+	lmd__co_item *items = NULL;
+	int rc;
+
+	if ((rc = lmd__datasets(r, &ds, &nds)) < 0)
+		return rc;
+	sel = lmd_calloc(n ? n : 1, sizeof(*sel));
+	items = lmd_calloc(nds ? nds : 1, sizeof(*items));
+	if (!sel || !items) {
+		rc = -ENOMEM;
+		goto done;
+	}
+	for (size_t i = 0; i < n; i++) {
+		size_t l;
+		if ((rc = lmd__resolve(r, paths[i], &sel[i])) < 0)
+			goto done;
+		l = strlen(sel[i]);
+		if (l > 4 && !strcmp(sel[i] + l - 4, ".lmd"))
+			sel[i][l - 4] = '\0';
+		bool any = false;
+		for (size_t k = 0; k < nds && !any; k++)
+			any = lmd__path_selects(sel[i], ds[k].path);
+		if (!any) {
+			rc = lmd_error_set(LMD_EBADINPUT, "'%s' is not tracked by lmdata", paths[i]);
+			goto done;
+		}
+	}
+	for (size_t i = 0; i < nds; i++) {
+		bool want = n == 0;
+		for (size_t j = 0; j < n && !want; j++)
+			want = lmd__path_selects(sel[j], ds[i].path);
+		if (!want)
+			continue;
+		if ((rc = lmd__manifest_read(r, ds[i].mpath, &items[nitems].m)) < 0)
+			goto done;
+		items[nitems++].path = ds[i].path;
+	}
+	rc = lmd__checkout_items(r, items, nitems, sel, n, flags, cb, payload, NULL, NULL);
+done:
+	for (size_t i = 0; i < nitems; i++)
+		lmd_manifest_release(&items[i].m);
+	free(items);
 	for (size_t i = 0; sel && i < n; i++)
 		free(sel[i]);
 	free(sel);
-	free(statedir);
 	lmd__datasets_free(ds, nds);
 	return rc;
 }

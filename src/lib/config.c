@@ -121,14 +121,24 @@ int lmd_config_load(const char *path, lmd_config **ret)
 				r = lmd_error_set(LMD_EBADINPUT, "bad config line %d in '%s'", lineno, path);
 				goto fail;
 			}
-			if (ve - vs >= 2 && *vs == '"' && ve[-1] == '"') {
-				vs++;
-				ve--;
-			}
 			char *k = lower(lmd_strndup(ks, (size_t)(ke - ks)));
 			l.key = k ? lmd_asprintf("%s.%s", section, k) : NULL;
 			free(k);
-			l.value = lmd_strndup(vs, (size_t)(ve - vs));
+			if (ve - vs >= 2 && *vs == '"' && ve[-1] == '"') {
+				/* A quoted value: \" and \\ are escapes, as written by set. */
+				l.value = lmd_malloc((size_t)(ve - vs));
+				if (l.value) {
+					size_t o = 0;
+					for (const char *q = vs + 1; q < ve - 1; q++) {
+						if (*q == '\\' && q + 1 < ve - 1)
+							q++;
+						l.value[o++] = *q;
+					}
+					l.value[o] = '\0';
+				}
+			} else {
+				l.value = lmd_strndup(vs, (size_t)(ve - vs));
+			}
 			if (!l.key || !l.value) {
 				free(l.text);
 				free(l.key);
@@ -198,9 +208,9 @@ int lmd_config_get_u64(const lmd_config *c, const char *key, uint64_t def, uint6
 			goto bad;
 		x = x * 10 + (uint64_t)(v[i] - '0');
 	}
+	if (x > max / mul)
+		goto bad; /* also keeps x * mul from overflowing */
 	x *= mul;
-	if (x > max)
-		goto bad;
 	*ret = x;
 	return 0;
 bad:
@@ -254,12 +264,26 @@ int lmd_config_set(lmd_config *c, const char *key, const char *value)
 		}
 		goto done;
 	}
+	if (value && strpbrk(value, "\n\r")) {
+		r = lmd_error_set(LMD_EBADINPUT, "config value for '%s' cannot contain a line break", key);
+		goto done;
+	}
 	{
 		struct line l = { 0 };
-		bool quote = strpbrk(value, " #;\t") != NULL;
+		bool quote = strpbrk(value, " #;\t\"\\") != NULL || value[0] == '\0';
+		lmd_buf esc = LMD_BUF_INIT;
+		for (const char *q = value; *q; q++) {
+			if (quote && (*q == '"' || *q == '\\'))
+				lmd_buf_put(&esc, "\\", 1);
+			lmd_buf_put(&esc, q, 1);
+		}
+		lmd_buf_cstr(&esc);
 		l.key = lmd_asprintf("%s", key);
 		l.value = lmd_strdup(value);
-		l.text = lmd_asprintf("\t%s = %s%s%s", name, quote ? "\"" : "", value, quote ? "\"" : "");
+		l.text = esc.ptr ? lmd_asprintf("\t%s = %s%s%s", name, quote ? "\"" : "", (char *)esc.ptr,
+						 quote ? "\"" : "")
+				 : NULL;
+		lmd_buf_release(&esc);
 		if (!l.key || !l.value || !l.text) {
 			free(l.key);
 			free(l.value);

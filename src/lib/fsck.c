@@ -15,7 +15,7 @@ struct fsck_ctx {
 	lmd_store *s;
 	lmd_fsck_cb cb;
 	void *payload;
-	lmd_oidset bad;
+	lmd_oidset bad, bad_packs;
 	lmd_fsck_stats st;
 	int problems;
 	lmd_buf buf;
@@ -44,6 +44,7 @@ static void bad_cb(const lmd_oid *pack, const lmd_oid *id, const char *what, voi
 	struct fsck_ctx *c = payload;
 	if (id)
 		lmd_oidset_add(&c->bad, id);
+	lmd_oidset_add(&c->bad_packs, pack);
 	c->st.damaged++;
 	report(c, pack, id, what, NULL);
 }
@@ -121,6 +122,11 @@ static int count_entry(const lmd_oid *id, const lmd_loc *loc, void *payload)
 
 int lmd_fsck(lmd_repo *r, lmd_fsck_cb cb, void *payload, lmd_fsck_stats *ret_stats)
 {
+	return lmd_fsck_ext(r, 0, cb, payload, ret_stats);
+}
+
+int lmd_fsck_ext(lmd_repo *r, unsigned flags, lmd_fsck_cb cb, void *payload, lmd_fsck_stats *ret_stats)
+{
 	struct fsck_ctx c = { .r = r, .cb = cb, .payload = payload };
 	lmd_dataset *ds = NULL;
 	size_t nds = 0;
@@ -130,6 +136,29 @@ int lmd_fsck(lmd_repo *r, lmd_fsck_cb cb, void *payload, lmd_fsck_stats *ret_sta
 
 	if ((rc = lmd__repo_store(r, &c.s)) < 0 || (rc = lmd_zctx_new(1, &z)) < 0)
 		goto done;
+	/* Packs whose index is damaged: rebuild the index from the pack
+	 * (repair), or report them. */
+	if ((flags & LMD_FSCK_REPAIR) && lmd_store_bad_count(c.s)) {
+		if ((rc = lmd__repo_lock(r)) < 0)
+			goto done;
+		for (uint32_t i = 0; i < lmd_store_bad_count(c.s); i++) {
+			uint64_t dropped = 0;
+			if ((rc = lmd_store_reindex_pack(c.s, lmd_store_bad_pack(c.s, i, NULL), &dropped)) < 0)
+				goto done;
+			c.st.dropped += dropped;
+		}
+		lmd__repo_unlock(r);
+		lmd_store_free(r->store);
+		r->store = NULL;
+		if ((rc = lmd__repo_store(r, &c.s)) < 0)
+			goto done;
+	}
+	for (uint32_t i = 0; i < lmd_store_bad_count(c.s); i++) {
+		const char *msg;
+		const lmd_oid *pid = lmd_store_bad_pack(c.s, i, &msg);
+		c.st.damaged++;
+		report(&c, pid, NULL, msg, NULL);
+	}
 	for (uint32_t i = 0; i < lmd_store_pack_count(c.s); i++)
 		total += lmd_store_pack_size(c.s, i);
 	lmd_store_foreach(c.s, count_entry, &c);
@@ -144,6 +173,16 @@ int lmd_fsck(lmd_repo *r, lmd_fsck_cb cb, void *payload, lmd_fsck_stats *ret_sta
 		lmd__progress_add(r, lmd_store_pack_size(c.s, i), 1);
 	}
 	lmd__progress_end(r);
+	if ((flags & LMD_FSCK_REPAIR) && c.bad_packs.n) {
+		if ((rc = lmd__store_repair(r, &c.bad_packs, &c.bad, &c.st.dropped)) < 0)
+			goto done;
+		/* Reopen: the damaged packs are gone, their good objects moved. */
+		lmd_store_free(r->store);
+		r->store = NULL;
+		if ((rc = lmd__repo_store(r, &c.s)) < 0)
+			goto done;
+		lmd_oidset_release(&c.bad);
+	}
 	if ((rc = lmd__datasets(r, &ds, &nds)) < 0)
 		goto done;
 	for (size_t i = 0; i < nds; i++) {
@@ -170,6 +209,7 @@ done:
 		*ret_stats = c.st;
 	lmd__datasets_free(ds, nds);
 	lmd_oidset_release(&c.bad);
+	lmd_oidset_release(&c.bad_packs);
 	lmd_buf_release(&c.buf);
 	lmd_zctx_free(z);
 	return rc;

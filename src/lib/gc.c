@@ -16,7 +16,11 @@
 
 #include "oidset.h"
 #include "hash.h"
+#include "history_int.h"
 #include "walk.h"
+
+/* Packs younger than this are never touched: a concurrent add may be about to reference them. */
+#define GC_GRACE_DEFAULT 3600
 
 struct gc_ctx {
 	lmd_store *s;
@@ -97,8 +101,14 @@ static int cmp_loc(const void *x, const void *y)
 	return a->block_off < b->block_off ? -1 : a->block_off > b->block_off;
 }
 
-/* Copy the live objects of one pack into the packer, block by block. */
-static int rewrite_pack(struct gc_ctx *c, lmd_packer *pk, uint32_t pack, lmd_zctx *z)
+/*
+ * Copy objects of one pack into the packer, block by block: those in
+ * c->live (gc), or with `repair`, every object not in `drop` whose bytes
+ * still match its hash (damaged ones and unreadable blocks are left out
+ * and counted in *dropped).
+ */
+static int rewrite_pack_ext(struct gc_ctx *c, lmd_packer *pk, uint32_t pack, lmd_zctx *z, bool repair,
+			    const lmd_oidset *drop, uint64_t *dropped)
 {
 	lmd_buf locs = LMD_BUF_INIT, raw = LMD_BUF_INIT, enc = LMD_BUF_INIT;
 	void *args[2] = { &locs, &pack };
@@ -117,9 +127,15 @@ static int rewrite_pack(struct gc_ctx *c, lmd_packer *pk, uint32_t pack, lmd_zct
 		size_t j = i;
 		while (j < n && ((lmd_loc *)locs.ptr)[j].block_off == l->block_off)
 			j++;
+		if ((r = lmd_store_read_block(c->s, l, z, &blk)) < 0) {
+			if (!repair)
+				goto done;
+			lmd_error_clear();
+			*dropped += j - i; /* the whole block is unreadable */
+			i = j;
+			continue;
+		}
 		i = j;
-		if ((r = lmd_store_read_block(c->s, l, z, &blk)) < 0)
-			goto done;
 		free(ents);
 		ents = lmd_calloc(blk.count ? blk.count : 1, sizeof(*ents));
 		if (!ents) {
@@ -131,11 +147,22 @@ static int rewrite_pack(struct gc_ctx *c, lmd_packer *pk, uint32_t pack, lmd_zct
 		uint32_t off = 0;
 		for (uint32_t k = 0; k < blk.count; k++) {
 			lmd_blk_entry *e = &blk.entries[k];
-			if (lmd_oidset_has(&c->live, &e->id)) {
+			bool keep = repair ? !lmd_oidset_has(drop, &e->id) : lmd_oidset_has(&c->live, &e->id);
+			if (repair && !keep)
+				(*dropped)++;
+			if (keep) {
 				lmd_oid got;
+				bool ok = e->type == LMD_OBJ_FILE
+					? e->len >= 32 && lmd_sha256_buf(blk.raw + off, e->len - 32, &got) == 0 &&
+					  !memcmp(got.id, blk.raw + off + e->len - 32, 32)
+					: lmd_sha256_buf(blk.raw + off, e->len, &got) == 0 && !lmd_oid_cmp(&got, &e->id);
 				/* Never copy a damaged object into a fresh pack. */
-				if (e->type != LMD_OBJ_FILE && (lmd_sha256_buf(blk.raw + off, e->len, &got) < 0 ||
-								lmd_oid_cmp(&got, &e->id) != 0)) {
+				if (!ok && repair) {
+					(*dropped)++;
+					off += e->len;
+					continue;
+				}
+				if (!ok) {
 					lmd_block_release(&blk);
 					r = lmd_error_set(LMD_ECORRUPT, "a live object is damaged; run 'lmdata fsck' "
 								       "before gc (nothing was deleted)");
@@ -161,6 +188,11 @@ done:
 	lmd_buf_release(&raw);
 	lmd_buf_release(&enc);
 	return r;
+}
+
+static int rewrite_pack(struct gc_ctx *c, lmd_packer *pk, uint32_t pack, lmd_zctx *z)
+{
+	return rewrite_pack_ext(c, pk, pack, z, false, NULL, NULL);
 }
 
 static void remove_pack(lmd_store *s, const lmd_oid *pid)
@@ -198,7 +230,101 @@ static void sweep_leftovers(lmd_store *s, bool dry)
 	free(dir);
 }
 
+struct hist_ctx {
+	lmd_repo *r;
+	struct gc_ctx *c;
+	char **commits;
+	size_t n, cap;
+	lmd_buf text;
+	size_t skipped;
+	lmd_oidset seen;    /* commits already listed */
+};
+
+/* A hex commit id as a set key (sha1 ids zero-padded). */
+static void commit_key(const char *hex, lmd_oid *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	for (size_t i = 0; i < 2 * LMD_OID_RAWSZ && hex[i] && hex[i + 1]; i += 2) {
+		char b[3] = { hex[i], hex[i + 1], 0 };
+		ret->id[i / 2] = (uint8_t)strtoul(b, NULL, 16);
+	}
+}
+
+static int commit_cb(const char *id, void *payload)
+{
+	struct hist_ctx *h = payload;
+	lmd_oid key;
+	int added;
+	commit_key(id, &key);
+	if ((added = lmd_oidset_add(&h->seen, &key)) <= 0)
+		return added < 0 ? -ENOMEM : 0;
+	if (h->n == h->cap) {
+		size_t c = h->cap ? h->cap * 2 : 64;
+		char **nv = lmd_reallocarray(h->commits, c, sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		h->commits = nv;
+		h->cap = c;
+	}
+	if (!(h->commits[h->n] = lmd_strdup(id)))
+		return -ENOMEM;
+	h->n++;
+	return 0;
+}
+
+/* One manifest blob from history: mark what it needs.  A manifest that
+ * cannot be read, or whose trees the store lacks, needs nothing gc could
+ * keep (its objects are unreachable already): it is skipped. */
+static int blob_cb(const char *mpath, const char *unused, const char *blob, void *payload)
+{
+	struct hist_ctx *h = payload;
+	lmd_manifest m = { 0 };
+	lmd_walk_cbs cbs = { .tree = mark_tree, .file = mark_file };
+	char *path;
+	int rc;
+	(void)unused;
+	if ((rc = lmd_git_blob_read(h->r->git, blob, LMD_MAX_MANIFEST, &h->text)) < 0 ||
+	    (rc = lmd__manifest_parse_at(mpath, &h->text, mpath, &m)) < 0) {
+		if (rc == -ENOMEM)
+			return rc;
+		lmd_error_clear();
+		h->skipped++;
+		return 0;
+	}
+	path = lmd_strndup(mpath, strlen(mpath) - 4);
+	rc = path ? lmd_walk_manifest(h->c->s, path, &m, &cbs, h->c) : -ENOMEM;
+	free(path);
+	lmd_manifest_release(&m);
+	if (rc < 0 && rc != -ENOMEM) {
+		lmd_error_clear();
+		h->skipped++;
+		rc = 0;
+	}
+	return rc;
+}
+
+static int mark_history(lmd_repo *r, struct gc_ctx *c, const lmd_gc_opts *o)
+{
+	struct hist_ctx h = { .r = r, .c = c };
+	int rc;
+	rc = lmd_git_scope_commits(r->git, o->scopes, o->revs, o->nrevs, o->since, commit_cb, &h);
+	if (rc >= 0 && h.n)
+		rc = lmd_git_manifest_blobs(r->git, (const char *const *)h.commits, h.n, blob_cb, &h);
+	for (size_t i = 0; i < h.n; i++)
+		free(h.commits[i]);
+	free(h.commits);
+	lmd_buf_release(&h.text);
+	lmd_oidset_release(&h.seen);
+	return rc;
+}
+
 int lmd_gc(lmd_repo *r, unsigned flags, lmd_gc_stats *ret_stats)
+{
+	lmd_gc_opts o = { .scopes = LMD_GC_WORKSPACE, .grace = -1 };
+	return lmd_gc_scoped(r, &o, flags, ret_stats);
+}
+
+int lmd_gc_scoped(lmd_repo *r, const lmd_gc_opts *opts, unsigned flags, lmd_gc_stats *ret_stats)
 {
 	struct gc_ctx c = { 0 };
 	lmd_gc_stats st = { 0 };
@@ -209,12 +335,19 @@ int lmd_gc(lmd_repo *r, unsigned flags, lmd_gc_stats *ret_stats)
 	lmd_oid *old = NULL;
 	size_t nold = 0;
 	bool dry = flags & LMD_GC_DRY_RUN;
+	int64_t grace = GC_GRACE_DEFAULT, now = lmd_now_ns() / 1000000000;
 	int rc;
 
 	if ((rc = lmd__repo_lock(r)) < 0 || (rc = lmd__repo_store(r, &c.s)) < 0)
 		goto done;
 	if ((rc = lmd_store_refresh(c.s)) < 0 || (rc = lmd__datasets(r, &ds, &nds)) < 0)
 		goto done;
+	if (lmd_store_bad_count(c.s)) {
+		const char *msg;
+		lmd_store_bad_pack(c.s, 0, &msg);
+		rc = lmd_error_set(LMD_ECORRUPT, "%s; gc deletes nothing until then", msg);
+		goto done;
+	}
 	for (size_t i = 0; i < nds; i++) {
 		lmd_manifest m = { 0 };
 		lmd_walk_cbs cbs = { .tree = mark_tree, .file = mark_file };
@@ -226,6 +359,16 @@ int lmd_gc(lmd_repo *r, unsigned flags, lmd_gc_stats *ret_stats)
 		lmd_manifest_release(&m);
 		if (rc < 0)
 			goto done;
+	}
+	if ((rc = mark_history(r, &c, opts)) < 0) {
+		lmd_error_wrap(rc, "cannot read the history gc must keep; nothing was deleted");
+		goto done;
+	}
+	{
+		const char *env = getenv("LMDATA_GC_GRACE_SECONDS");
+		grace = opts->grace >= 0 ? opts->grace : env && *env ? strtoll(env, NULL, 10) : GC_GRACE_DEFAULT;
+		if (grace < 0)
+			grace = 0;
 	}
 	if ((rc = lmd_zctx_new(r->level, &z)) < 0)
 		goto done;
@@ -240,6 +383,12 @@ int lmd_gc(lmd_repo *r, unsigned flags, lmd_gc_stats *ret_stats)
 		uint64_t size = lmd_store_pack_size(c.s, p);
 		lmd_store_foreach(c.s, count_cb, &pc);
 		st.bytes_before += size;
+		if ((int64_t)lmd_store_pack_mtime(c.s, p) > now - grace) {
+			/* Young: written in the grace period, kept whole. */
+			st.objects_kept += pc.live + pc.dead;
+			st.bytes_after += size;
+			continue;
+		}
 		st.objects_kept += pc.live;
 		st.objects_removed += pc.dead;
 		if (pc.dead == 0) {
@@ -281,6 +430,50 @@ done:
 	lmd_oidset_release(&c.live);
 	lmd_buf_release(&c.buf);
 	lmd__datasets_free(ds, nds);
+	lmd__repo_unlock(r);
+	return rc;
+}
+
+int lmd__store_repair(lmd_repo *r, const lmd_oidset *bad_packs, const lmd_oidset *bad_objs, uint64_t *ret_dropped)
+{
+	struct gc_ctx c = { 0 };
+	lmd_packer *pk = NULL;
+	lmd_zctx *z = NULL;
+	lmd_oid *old = NULL;
+	size_t nold = 0;
+	uint64_t dropped = 0;
+	int rc;
+
+	if ((rc = lmd__repo_lock(r)) < 0 || (rc = lmd__repo_store(r, &c.s)) < 0 ||
+	    (rc = lmd_zctx_new(r->level, &z)) < 0)
+		goto done;
+	old = lmd_calloc(lmd_store_pack_count(c.s) + 1, sizeof(*old));
+	if (!old) {
+		rc = -ENOMEM;
+		goto done;
+	}
+	for (uint32_t p = 0; p < lmd_store_pack_count(c.s); p++) {
+		if (!lmd_oidset_has(bad_packs, lmd_store_pack_id(c.s, p)))
+			continue;
+		if (!pk && (rc = lmd_packer_new(c.s, &pk)) < 0)
+			goto done;
+		if ((rc = rewrite_pack_ext(&c, pk, p, z, true, bad_objs, &dropped)) < 0)
+			goto done;
+		old[nold++] = *lmd_store_pack_id(c.s, p);
+	}
+	/* The good objects are sealed in new packs before the old ones go. */
+	if (pk && (rc = lmd_packer_finish(pk)) < 0)
+		goto done;
+	for (size_t i = 0; i < nold; i++)
+		remove_pack(c.s, &old[i]);
+	if (nold)
+		lmd_fsync_dir(lmd_store_dir(c.s));
+	*ret_dropped = dropped;
+	rc = 0;
+done:
+	lmd_packer_free(pk);
+	lmd_zctx_free(z);
+	free(old);
 	lmd__repo_unlock(r);
 	return rc;
 }

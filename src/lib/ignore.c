@@ -4,6 +4,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ignore.h"
@@ -51,6 +52,17 @@ static int edit(lmd_repo *r, const char *dataset, bool add, bool *ret_changed)
 	if (!rel || !pat || !(abs = lmd__abs(r, rel))) {
 		rc = -ENOMEM;
 		goto done;
+	}
+	{
+		/* Never write through a link: a committed ".gitignore -> secret"
+		 * would otherwise pull the secret into the index. */
+		struct stat st;
+		if (lstat(abs, &st) == 0 && !S_ISREG(st.st_mode)) {
+			rc = lmd_error_set(LMD_EBADINPUT,
+				"'%s' is a %s, not a regular file; lmdata will not write through it: replace it with "
+				"a regular file", rel, S_ISLNK(st.st_mode) ? "symbolic link" : "special file");
+			goto done;
+		}
 	}
 	rc = lmd_read_file(abs, 4u << 20, &cur);
 	if (rc == -ENOENT) {

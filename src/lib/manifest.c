@@ -88,6 +88,7 @@ int lmd_manifest_parse(const char *text, size_t len, const char *where, lmd_mani
 	lmd_buf name = LMD_BUF_INIT;
 	bool have_size = false, have_id = false, have_files = false, have_type = false;
 	const char *p = text, *end = text + len;
+	unsigned seen = 0;   /* bit per key, in the order of keys[] below */
 	int line = 0;
 
 	if (len > LMD_MAX_MANIFEST)
@@ -120,6 +121,16 @@ int lmd_manifest_parse(const char *text, size_t len, const char *where, lmd_mani
 		klen = (size_t)(colon - p);
 		v = colon + 2;
 		vlen = (size_t)(le - v);
+		{
+			/* Each key once: a duplicate is an edit or a bad merge. */
+			static const char *keys[] = { "version", "type", "path", "size", "files", "sha256", "tree", "mode" };
+			for (unsigned k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+				if (line_is(p, klen, keys[k])) {
+					if (seen & (1u << k))
+						goto bad;
+					seen |= 1u << k;
+				}
+		}
 		if (line_is(p, klen, "version")) {
 			uint64_t ver;
 			if (parse_size(v, vlen, &ver) < 0)
@@ -184,6 +195,12 @@ int lmd_manifest_parse(const char *text, size_t len, const char *where, lmd_mani
 		goto incomplete;
 	if (m.kind == LMD_KIND_DIR && !have_files)
 		goto incomplete;
+	/* Keys of one kind only: tree/files for folders, sha256 otherwise,
+	 * mode for files. */
+	if (m.kind == LMD_KIND_DIR ? (seen & (1u << 5 | 1u << 7)) != 0 : (seen & (1u << 4 | 1u << 6)) != 0)
+		goto bad_kind;
+	if (m.kind == LMD_KIND_LINK && (seen & (1u << 7)))
+		goto bad_kind;
 	if (m.kind != LMD_KIND_DIR)
 		m.files = 1;
 	*ret = m;
@@ -199,6 +216,10 @@ bad_size:
 	lmd_buf_release(&name);
 	return lmd_error_set(LMD_EMANIFEST, "manifest '%s' has an absurd size at line %d; restore it with git",
 			     where, line);
+bad_kind:
+	free(m.name);
+	return lmd_error_set(LMD_EMANIFEST,
+		"manifest '%s' mixes keys of different kinds of data; restore it with git or re-run 'lmdata add'", where);
 incomplete:
 	free(m.name);
 	return lmd_error_set(LMD_EMANIFEST,
@@ -215,7 +236,7 @@ static bool needs_quotes(const char *s)
 		if (*p < 0x20 || *p >= 0x7f || *p == '"' || *p == '\\')
 			return true;
 	/* Leading/trailing spaces would be lost by editors: quote them. */
-	return s[0] == ' ' || s[strlen(s) - 1] == ' ';
+	return !s[0] || s[0] == ' ' || s[strlen(s) - 1] == ' ';
 }
 
 char *lmd_manifest_format(const lmd_manifest *m)

@@ -77,6 +77,8 @@ static int parse_u64(const char **pp, const char *end, int base, uint64_t *ret)
 	uint64_t v = 0;
 	if (p >= end || *p == ' ')
 		return -1;
+	if (*p == '0' && p + 1 < end && p[1] != ' ')
+		return -1; /* no leading zeros: one listing, one id */
 	while (p < end && *p != ' ') {
 		int d = *p - '0';
 		if (d < 0 || d >= base)

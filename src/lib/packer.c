@@ -299,6 +299,10 @@ static int seal_pack(lmd_packer *p)
 	if (r < 0)
 		return r;
 	session_clear(p->s->session);
+	/* Small objects still waiting for their block stay visible. */
+	for (uint32_t i = 0; i < p->meta_n; i++)
+		if ((r = session_add(p->s->session, &p->meta_ents[i].id, p->meta_ents[i].type)) < 0)
+			return r;
 	p->nents = 0;
 	return 0;
 fail:
@@ -427,4 +431,95 @@ void lmd_packer_free(lmd_packer *p)
 	lmd_buf_release(&p->meta_raw);
 	lmd_buf_release(&p->enc);
 	free(p);
+}
+
+int lmd_store_reindex_pack(lmd_store *s, const lmd_oid *pack_id, uint64_t *ret_dropped)
+{
+	lmd_packer tmp = { .s = s };
+	char *path = lmd_store_pack_path(s, pack_id, "pack");
+	lmd_zctx *z = NULL;
+	uint8_t hdr[LMD_BLOCK_HDR], *buf = NULL;
+	uint64_t size, off = LMD_PACK_HDR, dropped = 0;
+	struct stat st;
+	int fd = -1, r;
+
+	*ret_dropped = 0;
+	if (!path)
+		return -ENOMEM;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		r = lmd_errno_path("cannot open pack", path);
+		goto done;
+	}
+	size = (uint64_t)st.st_size;
+	if ((r = lmd_zctx_new(1, &z)) < 0)
+		goto done;
+	while (off + LMD_BLOCK_HDR <= size) {
+		uint32_t count, stored;
+		uint64_t blen;
+		lmd_block blk;
+		if (lmd_pread_full(fd, hdr, sizeof(hdr), (off_t)off) != (ssize_t)sizeof(hdr) ||
+		    memcmp(hdr, LMD_BLOCK_MAGIC, 4) != 0)
+			break; /* the trailer, or damage: nothing after it can be found */
+		count = lmd_get_le32(hdr + 8);
+		stored = lmd_get_le32(hdr + 16);
+		blen = LMD_BLOCK_HDR + (uint64_t)count * LMD_BLOCK_ENTRY + stored;
+		if (count > LMD_BLOCK_MAX_COUNT || stored > LMD_MAX_BLOB_RAW + 65536u || blen > size - off)
+			break;
+		free(buf);
+		buf = lmd_malloc((size_t)blen);
+		if (!buf) {
+			r = -ENOMEM;
+			goto done;
+		}
+		if (lmd_pread_full(fd, buf, (size_t)blen, (off_t)off) != (ssize_t)blen)
+			break;
+		if (lmd_block_decode(buf, (size_t)blen, z, &blk) < 0) {
+			lmd_error_clear();
+			dropped += count;
+			off += blen;
+			continue;
+		}
+		uint32_t raw_off = 0;
+		for (uint32_t i = 0; i < blk.count; i++) {
+			lmd_blk_entry *e = &blk.entries[i];
+			lmd_oid got;
+			bool ok = e->type == LMD_OBJ_FILE
+				? e->len >= 32 && lmd_sha256_buf(blk.raw + raw_off, e->len - 32, &got) == 0 &&
+				  !memcmp(got.id, blk.raw + raw_off + e->len - 32, 32)
+				: lmd_sha256_buf(blk.raw + raw_off, e->len, &got) == 0 && !lmd_oid_cmp(&got, &e->id);
+			if (ok) {
+				if (tmp.nents == tmp.aents) {
+					size_t n = tmp.aents ? tmp.aents * 2 : 256;
+					struct idx_ent *ne = lmd_reallocarray(tmp.ents, n, sizeof(*ne));
+					if (!ne) {
+						lmd_block_release(&blk);
+						r = -ENOMEM;
+						goto done;
+					}
+					tmp.ents = ne;
+					tmp.aents = n;
+				}
+				tmp.ents[tmp.nents++] = (struct idx_ent){ .id = e->id, .block_off = off,
+					.block_len = (uint32_t)blen, .raw_off = raw_off, .len = e->len, .type = e->type };
+			} else {
+				dropped++;
+			}
+			raw_off += e->len;
+		}
+		lmd_block_release(&blk);
+		off += blen;
+	}
+	r = write_index(&tmp, pack_id);
+	if (r >= 0)
+		r = lmd_fsync_dir(s->packdir);
+	*ret_dropped = dropped;
+done:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	free(tmp.ents);
+	free(path);
+	lmd_zctx_free(z);
+	return r;
 }

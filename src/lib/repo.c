@@ -308,6 +308,9 @@ done:
 
 bool lmd__path_reserved(const char *rel)
 {
+	/* lmdata writes .gitignore files itself: tracking one makes no sense. */
+	if (!strcmp(lmd_path_basename(rel), ".gitignore"))
+		return true;
 	static const char *res[] = { ".git", ".lmdata" };
 	/* any component named .git, and .lmdata at the top */
 	for (const char *p = rel; *p;) {
@@ -352,17 +355,108 @@ static int ds_cb(const char *path, void *payload)
 	return 0;
 }
 
+static int cmp_ds(const void *a, const void *b)
+{
+	return strcmp(((const lmd_dataset *)a)->mpath, ((const lmd_dataset *)b)->mpath);
+}
+
+/*
+ * The registry (.lmdata/state/datasets): every dataset lmdata add wrote a
+ * manifest for, NUL-separated.  Manifests are found through the git index,
+ * but one that was unstaged (git reset, git rm --cached) must still count,
+ * or gc would delete the data it names.
+ */
+static char *registry_path(lmd_repo *r)
+{
+	return lmd_asprintf("%s/state/datasets", r->lmdir);
+}
+
+int lmd__registry_update(lmd_repo *r, const char *const *add, size_t nadd, const char *const *del, size_t ndel)
+{
+	lmd_buf cur = LMD_BUF_INIT, out = LMD_BUF_INIT;
+	char *path = registry_path(r);
+	int rc;
+
+	if (!path)
+		return -ENOMEM;
+	rc = lmd_read_file(path, 64u << 20, &cur);
+	if (rc == -ENOENT) {
+		lmd_error_clear();
+		rc = 0;
+	}
+	if (rc < 0)
+		goto done;
+	/* Keep existing entries that are not deleted or re-added, then the adds. */
+	for (char *p = (char *)cur.ptr, *end = p + cur.len; p && p < end;) {
+		size_t l = strnlen(p, (size_t)(end - p));
+		bool drop = false;
+		for (size_t i = 0; i < ndel && !drop; i++)
+			drop = strlen(del[i]) == l && !memcmp(del[i], p, l);
+		for (size_t i = 0; i < nadd && !drop; i++)
+			drop = strlen(add[i]) == l && !memcmp(add[i], p, l);
+		if (!drop && l)
+			lmd_buf_put(&out, p, l + 1);
+		p += l + 1;
+	}
+	for (size_t i = 0; i < nadd; i++)
+		lmd_buf_put(&out, add[i], strlen(add[i]) + 1);
+	rc = lmd_write_file_atomic(path, out.ptr ? out.ptr : (uint8_t *)"", out.len, 0644);
+done:
+	free(path);
+	lmd_buf_release(&cur);
+	lmd_buf_release(&out);
+	return rc;
+}
+
 int lmd__datasets(lmd_repo *r, lmd_dataset **ret, size_t *ret_n)
 {
 	struct ds_list l = { 0 };
-	int rc = lmd_git_list_manifests(r->git, ds_cb, &l);
-	if (rc < 0) {
-		lmd__datasets_free(l.v, l.n);
-		return rc;
+	lmd_buf reg = LMD_BUF_INIT;
+	char *rp = registry_path(r);
+	size_t from_index;
+	int rc = rp ? lmd_git_list_manifests(r->git, ds_cb, &l) : -ENOMEM;
+
+	if (rc < 0)
+		goto fail;
+	from_index = l.n;
+	if (lmd_read_file(rp, 64u << 20, &reg) == 0) {
+		for (char *p = (char *)reg.ptr, *end = p + reg.len; p < end;) {
+			size_t len = strnlen(p, (size_t)(end - p));
+			char *m = len ? lmd_asprintf("%.*s.lmd", (int)len, p) : NULL;
+			bool known = false;
+			if (len && !m) {
+				rc = -ENOMEM;
+				goto fail;
+			}
+			for (size_t i = 0; m && i < from_index && !known; i++)
+				known = !strcmp(l.v[i].mpath, m);
+			if (m && !known) {
+				char *abs = lmd__abs(r, m);
+				struct stat st;
+				if (abs && lstat(abs, &st) == 0 && S_ISREG(st.st_mode) && (rc = ds_cb(m, &l)) < 0) {
+					free(abs);
+					free(m);
+					goto fail;
+				}
+				free(abs);
+			}
+			free(m);
+			p += len + 1;
+		}
 	}
+	lmd_error_clear();
+	if (l.n > from_index)
+		qsort(l.v, l.n, sizeof(*l.v), cmp_ds);
+	lmd_buf_release(&reg);
+	free(rp);
 	*ret = l.v;
 	*ret_n = l.n;
 	return 0;
+fail:
+	lmd_buf_release(&reg);
+	free(rp);
+	lmd__datasets_free(l.v, l.n);
+	return rc;
 }
 
 void lmd__datasets_free(lmd_dataset *d, size_t n)

@@ -49,17 +49,30 @@ void lmd__progress_start(lmd_repo *r, const char *phase, uint64_t bytes_total, u
 void lmd__progress_add(lmd_repo *r, uint64_t bytes, uint64_t files);
 void lmd__progress_end(lmd_repo *r);
 
-/* Datasets: every manifest in the git index, as (manifest path, data path). */
+/* Datasets: every manifest in the git index, and those lmdata wrote that
+ * are not (yet, or any more) staged, as (manifest path, data path). */
 typedef struct lmd_dataset {
 	char *mpath;   /* "data/train.jsonl.lmd" */
 	char *path;    /* "data/train.jsonl" */
 } lmd_dataset;
 int lmd__datasets(lmd_repo *r, lmd_dataset **ret, size_t *ret_n);
 void lmd__datasets_free(lmd_dataset *d, size_t n);
+/* Record datasets added (and forget removed ones) in the registry. */
+int lmd__registry_update(lmd_repo *r, const char *const *add, size_t nadd, const char *const *del, size_t ndel);
 /* Does rel (a path) select dataset d: equal, inside it, or containing it? */
 bool lmd__path_selects(const char *sel, const char *dataset);
 /* Read and parse the manifest at mpath (relative). */
 int lmd__manifest_read(lmd_repo *r, const char *mpath, lmd_manifest *ret);
+
+/*
+ * Rewrite the packs listed in bad_packs without the objects in bad_objs
+ * (nor any other object that fails its hash), then delete the old packs:
+ * the store verifies clean afterwards, minus the dropped objects, which a
+ * re-add or a fetch can then store again.  (gc.c)
+ */
+struct lmd_oidset;
+int lmd__store_repair(lmd_repo *r, const struct lmd_oidset *bad_packs, const struct lmd_oidset *bad_objs,
+		      uint64_t *ret_dropped);
 
 /* Path checks shared by add/rm: is rel .git/.lmdata or inside them? */
 bool lmd__path_reserved(const char *rel);

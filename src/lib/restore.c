@@ -1,7 +1,18 @@
 /*
  * The restore pipeline (see restore.h).
+ *
+ *   workers:  read block -> decompress -> sha256 of every chunk
+ *   caller:   write the chunks in order into temp files
+ *   hasher:   sha256 of each whole file, in order, beside the writes
+ *
+ * A file of one chunk whose id is the file's id needs no second digest:
+ * the worker's check of that chunk is the check of the file.  Files of
+ * several chunks are hashed whole by the hasher thread, which the caller
+ * waits for before renaming a file into place, so the list of chunks is
+ * never trusted on its own (a hostile list would name the wrong chunks).
  */
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,12 +30,16 @@ struct out_file {
 	lmd_oid id;
 	uint64_t size, written;
 	bool exec, started;
+	bool whole_hash;        /* several chunks: the hasher digests it */
+	bool hash_done;         /* set by the hasher (under its lock) */
+	lmd_oid got;            /* the hasher's result */
 	struct out_file *next;
 };
 
 struct slice {
 	struct out_file *f;
 	uint32_t raw_off, len;
+	bool hash;              /* copy of f->whole_hash: f may be gone otherwise */
 	lmd_oid id;
 };
 
@@ -35,6 +50,21 @@ struct task {
 	struct slice *sl;
 	uint32_t n, cap;
 	lmd_block blk;
+	struct task *hnext;     /* hasher queue link */
+	int refs;               /* the caller's and the hasher's */
+};
+
+/* The whole-file digest thread. */
+struct hasher {
+	pthread_t th;
+	bool running, stop;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct task *head, *tail;
+	unsigned queued;
+	lmd_sha256 *h;
+	struct out_file *cur;
+	uint64_t cur_done;
 };
 
 struct lmd_restore {
@@ -45,8 +75,7 @@ struct lmd_restore {
 	unsigned head, count;
 	struct task *cur;
 	struct out_file *files_head, *files_tail;
-	lmd_sha256 *fh;
-	struct out_file *hashing;    /* the file the running digest belongs to */
+	struct hasher hs;
 	lmd_restore_done done;
 	void *payload;
 	void (*progress)(uint64_t, uint64_t, void *);
@@ -87,6 +116,108 @@ static void task_work(lmd_job *job, lmd_worker_ctx *w)
 	job->result = 0;
 }
 
+#define HASHER_QUEUE 8
+
+static void task_free(struct task *t)
+{
+	lmd_block_release(&t->blk);
+	free(t->sl);
+	free(t);
+}
+
+/* Drop one reference; the last one frees the task. */
+static void task_release(struct task *t)
+{
+	if (__atomic_sub_fetch(&t->refs, 1, __ATOMIC_ACQ_REL) == 0)
+		task_free(t);
+}
+
+static void *hasher_main(void *arg)
+{
+	struct hasher *hs = arg;
+	for (;;) {
+		struct task *t;
+		pthread_mutex_lock(&hs->lock);
+		while (!hs->head && !hs->stop)
+			pthread_cond_wait(&hs->cond, &hs->lock);
+		if (!hs->head) {
+			pthread_mutex_unlock(&hs->lock);
+			return NULL;
+		}
+		t = hs->head;
+		hs->head = t->hnext;
+		if (!hs->head)
+			hs->tail = NULL;
+		pthread_mutex_unlock(&hs->lock);
+		for (uint32_t i = 0; i < t->n; i++) {
+			struct slice *sl = &t->sl[i];
+			if (!sl->hash)
+				continue;
+			if (hs->cur != sl->f) {
+				/* Files arrive in order: a new one starts. */
+				hs->cur = sl->f;
+				hs->cur_done = 0;
+				lmd_sha256_init(hs->h);
+			}
+			lmd_sha256_update(hs->h, t->blk.raw + sl->raw_off, sl->len);
+			hs->cur_done += sl->len;
+			if (hs->cur_done == sl->f->size) {
+				lmd_oid got;
+				lmd_sha256_final(hs->h, &got);
+				pthread_mutex_lock(&hs->lock);
+				sl->f->got = got;
+				sl->f->hash_done = true;
+				hs->cur = NULL;
+				pthread_cond_broadcast(&hs->cond);
+				pthread_mutex_unlock(&hs->lock);
+			}
+		}
+		task_release(t);
+		pthread_mutex_lock(&hs->lock);
+		hs->queued--;
+		pthread_cond_broadcast(&hs->cond);
+		pthread_mutex_unlock(&hs->lock);
+	}
+}
+
+/* Share a decoded task with the hasher (it drops its reference when done);
+ * waits while the hasher lags too far behind. */
+static void hasher_push(struct hasher *hs, struct task *t)
+{
+	pthread_mutex_lock(&hs->lock);
+	while (hs->queued >= HASHER_QUEUE)
+		pthread_cond_wait(&hs->cond, &hs->lock);
+	t->hnext = NULL;
+	if (hs->tail)
+		hs->tail->hnext = t;
+	else
+		hs->head = t;
+	hs->tail = t;
+	hs->queued++;
+	pthread_cond_broadcast(&hs->cond);
+	pthread_mutex_unlock(&hs->lock);
+}
+
+static void hasher_wait_file(struct hasher *hs, struct out_file *f)
+{
+	pthread_mutex_lock(&hs->lock);
+	while (!f->hash_done)
+		pthread_cond_wait(&hs->cond, &hs->lock);
+	pthread_mutex_unlock(&hs->lock);
+}
+
+static void hasher_stop(struct hasher *hs)
+{
+	if (!hs->running)
+		return;
+	pthread_mutex_lock(&hs->lock);
+	hs->stop = true;
+	pthread_cond_broadcast(&hs->cond);
+	pthread_mutex_unlock(&hs->lock);
+	pthread_join(hs->th, NULL);
+	hs->running = false;
+}
+
 int lmd_restore_new(lmd_store *s, unsigned jobs, lmd_restore_done done, void *payload, lmd_restore **ret)
 {
 	lmd_restore *rs = lmd_calloc(1, sizeof(*rs));
@@ -103,10 +234,17 @@ int lmd_restore_new(lmd_store *s, unsigned jobs, lmd_restore_done done, void *pa
 		free(rs);
 		return -ENOMEM;
 	}
-	if ((r = lmd_sha256_new(&rs->fh)) < 0 || (r = lmd_pool_new(jobs, 1, &rs->pool)) < 0) {
+	pthread_mutex_init(&rs->hs.lock, NULL);
+	pthread_cond_init(&rs->hs.cond, NULL);
+	if ((r = lmd_sha256_new(&rs->hs.h)) < 0 || (r = lmd_pool_new(jobs, 1, &rs->pool)) < 0) {
 		lmd_restore_free(rs);
 		return r;
 	}
+	if (pthread_create(&rs->hs.th, NULL, hasher_main, &rs->hs) != 0) {
+		lmd_restore_free(rs);
+		return lmd_error_set(-EAGAIN, "cannot start the hashing thread");
+	}
+	rs->hs.running = true;
 	*ret = rs;
 	return 0;
 }
@@ -129,17 +267,12 @@ static void file_free(struct out_file *f, bool unlink_tmp)
 	free(f);
 }
 
-static int file_open(lmd_restore *rs, struct out_file *f)
+static int file_open(struct out_file *f)
 {
 	int r;
 	if (f->started)
 		return 0;
 	f->started = true;
-	if (f->size) {
-		/* Files are written one after another: one running digest. */
-		rs->hashing = f;
-		lmd_sha256_init(rs->fh);
-	}
 	if (f->fd >= 0)
 		return 0;
 	r = lmd_tmpfile_near(f->abs, f->exec ? 0755 : 0644, &f->tmp);
@@ -158,9 +291,11 @@ static int file_close(lmd_restore *rs, struct out_file *f)
 	struct stat st;
 	int r;
 
-	if (f->size) {
-		lmd_sha256_final(rs->fh, &got);
-		rs->hashing = NULL;
+	if (f->whole_hash) {
+		hasher_wait_file(&rs->hs, f);
+		got = f->got;
+	} else if (f->size) {
+		got = f->id; /* one chunk, verified against this id by a worker */
 	} else if ((r = lmd_sha256_buf("", 0, &got)) < 0) {
 		return r;
 	}
@@ -196,7 +331,7 @@ static int pop_finished(lmd_restore *rs)
 	while (rs->files_head && (rs->files_head->started || rs->files_head->size == 0) &&
 	       rs->files_head->written == rs->files_head->size) {
 		struct out_file *f = rs->files_head;
-		if (!f->started && (r = file_open(rs, f)) < 0)
+		if (!f->started && (r = file_open(f)) < 0)
 			return r;
 		if ((r = file_close(rs, f)) < 0)
 			return r;
@@ -218,30 +353,32 @@ static int retire_one(lmd_restore *rs)
 	rs->count--;
 	if (t->job.result < 0) {
 		r = lmd_error_set(t->job.result, "%s", t->job.err);
-		goto done;
+		task_free(t);
+		return r;
 	}
+	/* The hasher digests this task while it is written: a file that ends
+	 * inside it can then be closed (which waits for its digest). */
+	t->refs = 2;
+	hasher_push(&rs->hs, t);
 	for (uint32_t i = 0; i < t->n; i++) {
 		struct slice *s = &t->sl[i];
 		const uint8_t *p = t->blk.raw + s->raw_off;
 		/* Files complete in queue order: finish earlier ones first. */
 		if ((r = pop_finished(rs)) < 0)
 			goto done;
-		if ((r = file_open(rs, s->f)) < 0)
+		if ((r = file_open(s->f)) < 0)
 			goto done;
 		if ((r = lmd_write_all(s->f->fd, p, s->len)) < 0) {
 			lmd_error_set(r, "cannot write '%s': %s", s->f->rel, lmd_strerror(r));
 			goto done;
 		}
-		lmd_sha256_update(rs->fh, p, s->len);
 		s->f->written += s->len;
 		if (rs->progress)
 			rs->progress(s->len, 0, rs->progress_payload);
 	}
 	r = pop_finished(rs);
 done:
-	lmd_block_release(&t->blk);
-	free(t->sl);
-	free(t);
+	task_release(t);
 	return r;
 }
 
@@ -294,7 +431,8 @@ static int add_slice(lmd_restore *rs, struct out_file *f, const lmd_oid *cid, ui
 		rs->cur->sl = ns;
 		rs->cur->cap = n;
 	}
-	rs->cur->sl[rs->cur->n++] = (struct slice){ .f = f, .raw_off = loc.raw_off, .len = len, .id = *cid };
+	rs->cur->sl[rs->cur->n++] = (struct slice){ .f = f, .raw_off = loc.raw_off, .len = len,
+						    .hash = f->whole_hash, .id = *cid };
 	return 0;
 }
 
@@ -348,6 +486,7 @@ int lmd_restore_file(lmd_restore *rs, const char *abs, const char *rel, const lm
 			free(c);
 			return lmd_error_set(LMD_ECORRUPT, "the chunk list of '%s' does not match its size", rel);
 		}
+		f->whole_hash = true;
 		for (uint32_t i = 0; i < n && r >= 0; i++)
 			r = add_slice(rs, f, &c[i].id, c[i].len);
 		free(c);
@@ -379,10 +518,10 @@ void lmd_restore_free(lmd_restore *rs)
 		lmd_pool_wait(rs->pool, &t->job);
 		rs->head = (rs->head + 1) % rs->max_inflight;
 		rs->count--;
-		lmd_block_release(&t->blk);
-		free(t->sl);
-		free(t);
+		task_free(t);
 	}
+	/* The hasher drains its queue before it stops; files are freed after. */
+	hasher_stop(&rs->hs);
 	if (rs->cur) {
 		free(rs->cur->sl);
 		free(rs->cur);
@@ -394,7 +533,9 @@ void lmd_restore_free(lmd_restore *rs)
 		file_free(f, true);
 	}
 	free(rs->ring);
-	lmd_sha256_free(rs->fh);
+	lmd_sha256_free(rs->hs.h);
+	pthread_mutex_destroy(&rs->hs.lock);
+	pthread_cond_destroy(&rs->hs.cond);
 	lmd_buf_release(&rs->tmpbuf);
 	free(rs);
 }

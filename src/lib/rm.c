@@ -70,7 +70,8 @@ int lmd_rm(lmd_repo *r, const char *const *paths, size_t n, lmd_rm_cb cb, void *
 			goto done;
 		}
 	}
-	if ((rc = lmd_git_stage(r->git, stage, nstage)) < 0)
+	if ((rc = lmd__registry_update(r, NULL, 0, (const char *const *)rel, n)) < 0 ||
+	    (rc = lmd_git_stage(r->git, stage, nstage)) < 0)
 		goto done;
 	for (size_t i = 0; cb && i < n; i++)
 		cb(rel[i], payload);

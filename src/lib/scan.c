@@ -150,7 +150,7 @@ static int scan_dir(lmd_scan *s, int dfd, const char *name, const char *rel, boo
 		goto done;
 	}
 	while ((errno = 0, de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") || lmd_is_tmp_name(de->d_name))
 			continue;
 		if (n == cap) {
 			cap = cap ? cap * 2 : 32;

@@ -14,6 +14,34 @@
 
 #include "scan.h"
 
+/* Report only entries within the paths asked for (a dataset is scanned
+ * whole; a path inside it narrows what is shown). */
+struct filter {
+	lmd_status_cb cb;
+	void *payload;
+	char **sel;
+	size_t nsel;
+	int shown;
+};
+
+static void filter_cb(const lmd_status_entry *e, void *payload)
+{
+	struct filter *f = payload;
+	bool want = f->nsel == 0;
+	for (size_t i = 0; i < f->nsel && !want; i++) {
+		size_t l = strlen(e->path);
+		/* a folder entry ("d/sub/") selects what is inside it too */
+		want = lmd__path_selects(f->sel[i], e->path) ||
+		       (l && e->path[l - 1] == '/' && !strncmp(f->sel[i], e->path, l - 1) &&
+			(f->sel[i][l - 1] == '/' || f->sel[i][l - 1] == '\0'));
+	}
+	if (!want)
+		return;
+	f->shown++;
+	if (f->cb)
+		f->cb(e, f->payload);
+}
+
 static void emit(lmd_status_cb cb, void *payload, lmd_status_kind k, const char *path, const char *ds,
 		 const char *detail)
 {
@@ -148,15 +176,16 @@ int lmd_status(lmd_repo *r, const char *const *paths, size_t n, lmd_status_cb cb
 		}
 	}
 	for (size_t i = 0; i < nds; i++) {
+		struct filter f = { .cb = cb, .payload = payload, .sel = sel, .nsel = n };
 		bool want = n == 0;
 		for (size_t j = 0; j < n && !want; j++)
 			want = lmd__path_selects(sel[j], ds[i].path);
 		if (!want)
 			continue;
-		rc = status_one(r, store, statedir, &ds[i], cb, payload, &can_save, scan_start);
+		rc = status_one(r, store, statedir, &ds[i], filter_cb, &f, &can_save, scan_start);
 		if (rc < 0)
 			goto done;
-		total += rc;
+		total += f.shown;
 	}
 	for (size_t j = 0; j < n; j++) {
 		bool any = false;

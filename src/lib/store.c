@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -38,7 +39,7 @@ static int load_pack(lmd_store *s, const lmd_oid *pid, struct lmd_pack *ret)
 		goto done;
 	}
 	if ((uint64_t)st.st_size < LMD_IDX_HDR + LMD_IDX_FANOUT + 32) {
-		r = lmd_error_set(LMD_ECORRUPT, "pack index '%s' is truncated; run 'lmdata fsck'", ipath);
+		r = lmd_error_set(LMD_ECORRUPT, "pack index '%s' is truncated; run 'lmdata fsck --repair' to rebuild it", ipath);
 		goto done;
 	}
 	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, ifd, 0);
@@ -50,7 +51,7 @@ static int load_pack(lmd_store *s, const lmd_oid *pid, struct lmd_pack *ret)
 	if (memcmp(map, LMD_IDX_MAGIC, 8) != 0 ||
 	    (uint64_t)st.st_size != LMD_IDX_HDR + LMD_IDX_FANOUT + (uint64_t)count * LMD_IDX_ENTRY + 32 ||
 	    memcmp(map + 16, pid->id, 32) != 0) {
-		r = lmd_error_set(LMD_ECORRUPT, "pack index '%s' is corrupt; run 'lmdata fsck'", ipath);
+		r = lmd_error_set(LMD_ECORRUPT, "pack index '%s' is corrupt; run 'lmdata fsck --repair' to rebuild it", ipath);
 		goto done;
 	}
 	{
@@ -59,13 +60,13 @@ static int load_pack(lmd_store *s, const lmd_oid *pid, struct lmd_pack *ret)
 		for (int i = 0; i < 256; i++) {
 			uint32_t v = lmd_get_le32(f + 4 * i);
 			if (v < prev || v > count) {
-				r = lmd_error_set(LMD_ECORRUPT, "pack index '%s' has a bad fanout; run 'lmdata fsck'", ipath);
+				r = lmd_error_set(LMD_ECORRUPT, "pack index '%s' has a bad fanout; run 'lmdata fsck --repair' to rebuild it", ipath);
 				goto done;
 			}
 			prev = v;
 		}
 		if (prev != count) {
-			r = lmd_error_set(LMD_ECORRUPT, "pack index '%s' has a bad fanout; run 'lmdata fsck'", ipath);
+			r = lmd_error_set(LMD_ECORRUPT, "pack index '%s' has a bad fanout; run 'lmdata fsck --repair' to rebuild it", ipath);
 			goto done;
 		}
 	}
@@ -139,6 +140,7 @@ int lmd__store_add_pack(lmd_store *s, const lmd_oid *pid)
 
 static int scan_packs(lmd_store *s)
 {
+	s->nbad = 0;
 	DIR *d = opendir(s->packdir);
 	struct dirent *de;
 	int r = 0;
@@ -153,6 +155,22 @@ static int scan_packs(lmd_store *s)
 		if (lmd_oid_parse(&pid, de->d_name, LMD_OID_HEXSZ) < 0)
 			continue;
 		r = lmd__store_add_pack(s, &pid);
+		if (r == LMD_ECORRUPT || r == -ENOENT) {
+			/* One damaged index must not make every other pack
+			 * unreadable: set it aside for fsck to report and repair. */
+			struct lmd_bad_pack *nb = lmd_reallocarray(s->bad, s->nbad + 1, sizeof(*nb));
+			if (!nb) {
+				r = -ENOMEM;
+				break;
+			}
+			s->bad = nb;
+			nb[s->nbad].id = pid;
+			snprintf(nb[s->nbad].msg, sizeof(nb[s->nbad].msg), "%s", lmd_error_last());
+			s->nbad++;
+			lmd_error_clear();
+			r = 0;
+			continue;
+		}
 		if (r < 0)
 			break;
 	}
@@ -195,6 +213,7 @@ void lmd_store_free(lmd_store *s)
 		lmd_block_release(&s->cache[i].blk);
 	lmd_zctx_free(s->cache_z);
 	free(s->packs);
+	free(s->bad);
 	free(s->dir);
 	free(s->packdir);
 	pthread_rwlock_destroy(&s->lock);
@@ -286,6 +305,20 @@ bool lmd_store_has(lmd_store *s, const lmd_oid *id, int type)
 	if (lmd_store_find(s, id, type, NULL) == 0)
 		return true;
 	return lmd__session_has(s, id, type);
+}
+
+uint32_t lmd_store_bad_count(lmd_store *s)
+{
+	return s->nbad;
+}
+
+const lmd_oid *lmd_store_bad_pack(lmd_store *s, uint32_t i, const char **ret_msg)
+{
+	if (i >= s->nbad)
+		return NULL;
+	if (ret_msg)
+		*ret_msg = s->bad[i].msg;
+	return &s->bad[i].id;
 }
 
 uint32_t lmd_store_pack_count(lmd_store *s)
@@ -465,6 +498,18 @@ int lmd_store_foreach(lmd_store *s, lmd_store_entry_cb cb, void *payload)
 	return 0;
 }
 
+/* The type the block itself records for the object at loc (0 if none). */
+static int blk_type_of(const lmd_block *b, const lmd_loc *loc, const lmd_oid *id)
+{
+	uint64_t off = 0;
+	for (uint32_t i = 0; i < b->count; i++) {
+		if (off == loc->raw_off && b->entries[i].len == loc->len && !lmd_oid_cmp(&b->entries[i].id, id))
+			return b->entries[i].type;
+		off += b->entries[i].len;
+	}
+	return 0;
+}
+
 static int cmp_ord(const void *a, const void *b)
 {
 	const struct { uint64_t off; uint32_t raw_off, i; } *x = a, *y = b;
@@ -528,8 +573,15 @@ blocks:
 		struct ord { uint64_t off; uint32_t raw_off, i; } *ord;
 		lmd_block blk = { 0 };
 		uint64_t cur_off = UINT64_MAX;
+		uint32_t cur_len = 0;
 		bool cur_ok = false;
 
+		/* The index's own checksum. */
+		if (lmd_sha256_buf(pk->idx_map, pk->idx_size - 32, &got) < 0 ||
+		    memcmp(got.id, pk->idx_map + pk->idx_size - 32, 32) != 0) {
+			bad_cb(&pid, NULL, "pack index checksum mismatch", payload);
+			bad++;
+		}
 		ord = lmd_reallocarray(NULL, pk->count ? pk->count : 1, sizeof(*ord));
 		if (!ord) {
 			r = -ENOMEM;
@@ -548,13 +600,18 @@ blocks:
 			lmd_loc loc;
 			memcpy(id.id, e, 32);
 			entry_to_loc(e, pack, &loc);
-			if (loc.block_off != cur_off) {
+			if (loc.block_off != cur_off || loc.block_len != cur_len) {
+				/* Every entry is checked against the block it names,
+				 * including its length: a damaged entry must not hide
+				 * behind a good neighbour. */
 				lmd_block_release(&blk);
 				cur_off = loc.block_off;
+				cur_len = loc.block_len;
 				cur_ok = lmd_store_read_block(s, &loc, z, &blk) == 0;
 			}
-			if (!cur_ok) {
-				bad_cb(&pid, &id, lmd_error_last(), payload);
+			if (!cur_ok || loc.type != blk_type_of(&blk, &loc, &id)) {
+				bad_cb(&pid, &id, cur_ok ? "index entry does not match its block" : lmd_error_last(),
+				       payload);
 				bad++;
 				continue;
 			}

@@ -65,6 +65,16 @@ int lmd_store_get(lmd_store *s, const lmd_oid *id, int type, lmd_buf *out);
 typedef int (*lmd_store_entry_cb)(const lmd_oid *id, const lmd_loc *loc, void *payload);
 int lmd_store_foreach(lmd_store *s, lmd_store_entry_cb cb, void *payload);
 
+/* Packs whose index could not be loaded (set aside at open). */
+uint32_t lmd_store_bad_count(lmd_store *s);
+const lmd_oid *lmd_store_bad_pack(lmd_store *s, uint32_t i, const char **ret_msg);
+/*
+ * Rebuild a pack's index by reading the pack block by block; objects that
+ * fail their hash (and blocks that cannot be decoded) are left out and
+ * counted in *ret_dropped.  The store must be refreshed afterwards.
+ */
+int lmd_store_reindex_pack(lmd_store *s, const lmd_oid *pack_id, uint64_t *ret_dropped);
+
 /* Packs known to the store. */
 uint32_t lmd_store_pack_count(lmd_store *s);
 const lmd_oid *lmd_store_pack_id(lmd_store *s, uint32_t pack);

@@ -33,6 +33,13 @@ struct lmd_session {
 	size_t n, cap;
 };
 
+/* A pack whose index could not be loaded: reported by fsck, rebuilt by
+ * fsck --repair (packs describe themselves block by block). */
+struct lmd_bad_pack {
+	lmd_oid id;
+	char msg[256];
+};
+
 struct lmd_store {
 	char *dir, *packdir;
 	lmd_store_opts opts;
@@ -44,6 +51,8 @@ struct lmd_store {
 	unsigned cache_next;
 	lmd_zctx *cache_z;
 	struct lmd_session *session;   /* set while a packer is open */
+	struct lmd_bad_pack *bad;
+	uint32_t nbad;
 };
 
 int lmd__store_add_pack(lmd_store *s, const lmd_oid *pid);

@@ -364,9 +364,12 @@ fail:
 
 int lmd_mkdir_p(const char *path, mode_t mode)
 {
-	char *p = lmd_strdup(path);
+	char *p;
 	int r = 0;
 
+	if (!path[0])
+		return lmd_error_set(-EINVAL, "cannot create a folder with an empty name");
+	p = lmd_strdup(path);
 	if (!p)
 		return -ENOMEM;
 	for (char *s = p + 1; ; s++) {
@@ -384,6 +387,11 @@ int lmd_mkdir_p(const char *path, mode_t mode)
 	}
 	free(p);
 	return r;
+}
+
+bool lmd_is_tmp_name(const char *name)
+{
+	return name[0] == '.' && strstr(name, ".lmdtmp.") != NULL;
 }
 
 char *lmd_path_join(const char *a, const char *b)

@@ -70,6 +70,10 @@ int lmd_fsync_dir(const char *dir);
 /* Open a fresh temp file next to `path` (name returned in ret_tmp, malloc'd). */
 int lmd_tmpfile_near(const char *path, mode_t mode, char **ret_tmp);
 int lmd_mkdir_p(const char *path, mode_t mode);
+/* Is this the name of one of lmdata's temp files (".NAME.lmdtmp.PID.N")?
+ * Work-tree scans skip them; checkout removes them (the lock guarantees
+ * that no live writer owns one then). */
+bool lmd_is_tmp_name(const char *name);
 
 /* "a" + "/" + "b", malloc'd; b == "" gives a copy of a. */
 char *lmd_path_join(const char *a, const char *b);

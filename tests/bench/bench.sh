@@ -33,6 +33,8 @@ usage: $0 --lmdata PATH [options]      (or: $0 PATH [options])
   --reps N        repetitions of the timed commands (default 3; the
                   sub-second status commands use max(N,7)); medians are reported
   --json FILE     also write the results as JSON
+  --cmd-timeout S kill a measured command after S seconds (default 600) and
+                  report it as a failure (a hang is a failure, not a time)
   --only NAME...  run only these measurements (prerequisites run untimed):
                   $NAMES
                   groups: v1 (the first five), tree (the last four)
@@ -47,6 +49,7 @@ KEEP=0
 REPS=3
 JSON=
 ONLY=()
+CMD_TIMEOUT=600
 
 while (($#)); do
 	case $1 in
@@ -63,6 +66,8 @@ while (($#)); do
 	--reps=*) REPS=${1#*=}; shift ;;
 	--json) JSON=${2:?--json needs a file}; shift 2 ;;
 	--json=*) JSON=${1#*=}; shift ;;
+	--cmd-timeout) CMD_TIMEOUT=${2:?--cmd-timeout needs seconds}; shift 2 ;;
+	--cmd-timeout=*) CMD_TIMEOUT=${1#*=}; shift ;;
 	--only)
 		shift
 		while (($#)) && [[ $1 != --* ]]; do
@@ -81,6 +86,7 @@ done
 
 [[ -n $LMDATA ]] || { usage >&2; exit 2; }
 [[ $REPS =~ ^[1-9][0-9]*$ ]] || { echo "bench.sh: --reps must be a positive integer" >&2; exit 2; }
+[[ $CMD_TIMEOUT =~ ^[1-9][0-9]*$ ]] || { echo "bench.sh: --cmd-timeout must be a positive integer" >&2; exit 2; }
 SREPS=$(( REPS > 7 ? REPS : 7 ))
 
 # Expand groups and validate names.
@@ -117,6 +123,8 @@ FAILED=
 # Print what we have, write JSON, exit.
 finish() {
 	local rc=$1
+	[[ -n ${LOAD0:-} ]] && info_row loadavg "$LOAD0" "$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo -)" "-" "" \
+		"1-min load average at start / end ($(nproc) CPUs): above ~0.5 the times are suspect"
 	print_table
 	[[ -n $JSON ]] && write_json "$rc"
 	exit "$rc"
@@ -156,12 +164,15 @@ measure() {
 	local out=${MOUT:-$lg.out}
 	local t0 t1 rc=0
 	t0=$EPOCHREALTIME
-	/usr/bin/time -f %M -o "$lg.rss" "$@" >"$out" 2>"$lg.err" || rc=$?
+	# timeout(1) sits between time(1) and the command: GNU time still
+	# reports the command's peak RSS (wait4 folds in reaped children).
+	/usr/bin/time -f %M -o "$lg.rss" timeout -k 10 "$CMD_TIMEOUT" "$@" >"$out" 2>"$lg.err" || rc=$?
 	t1=$EPOCHREALTIME
 	if ((rc != 0)); then
 		log "output of '$*' (in $PWD):"
 		tail -n 20 "$lg.err" >&2 || true
 		[[ $out == "$lg.out" ]] && tail -n 20 "$lg.out" >&2
+		((rc == 124 || rc == 137)) && die "$name: '$*' did not finish within $CMD_TIMEOUT s (hung?)"
 		die "$name: '$*' exited with status $rc"
 	fi
 	T=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f", b - a }')
@@ -273,7 +284,7 @@ EOF
 LMDATA=$(cd "$(dirname "$LMDATA")" && pwd)/$(basename "$LMDATA")
 LMD=("$LMDATA" --no-progress)
 [[ -x /usr/bin/time ]] || { echo "bench.sh: /usr/bin/time is missing (apt-get install time)" >&2; exit 2; }
-for p in zstd git python3 sha256sum; do
+for p in zstd git python3 sha256sum timeout; do
 	command -v "$p" >/dev/null || { echo "bench.sh: '$p' is missing" >&2; exit 2; }
 done
 [[ -n $JSON ]] && JSON=$(cd "$(dirname "$JSON")" && pwd)/$(basename "$JSON")
@@ -311,6 +322,7 @@ fi
 mkdir -p "$WORK_PARENT"
 WORK=$(mktemp -d "$WORK_PARENT/lmdata-bench.XXXXXX")
 mkdir -p "$WORK/logs"
+LOAD0=$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo -)
 log "lmdata: $LMDATA"
 log "scratch: $WORK   data: $DATA   reps: $REPS"
 
@@ -433,6 +445,7 @@ fi
 # ---------------------------------------------------------------- tree
 
 if ((need_tree)); then
+	GS=
 	log "tree: copying tree into the scratch directory"
 	cp -r "$DATA/tree" "$WORK/tree"
 	TREE_DIGEST=$(tree_digest "$WORK/tree")
@@ -532,6 +545,15 @@ if ((need_tree)); then
 		done
 		ratio_row checkout_tree "$(median "${t_ct[@]}")" "$(median "${t_cp[@]}")" 1.2 s "after rm -rf tree; baseline cp -r to a fresh destination"
 		note_rss checkout_tree "$(maxof "${r_ct[@]}")"
+		# Informational: status right after a checkout may re-hash the
+		# restored files once (they are racily clean), but never again.
+		sleep 1
+		measure status_after_co1 "${LMD[@]}" status
+		t_s1=$T
+		measure status_after_co2 "${LMD[@]}" status
+		info_row status_after_co "$T" "${GS:--}" \
+			"$( [[ -n ${GS:-} ]] && awk -v a="$T" -v b="$GS" 'BEGIN { printf "%.3f", a / b }' || echo -)" \
+			s "2nd lmdata status after checkout_tree (1st: $(printf '%.3f' "$t_s1") s); baseline git status"
 	fi
 	cd "$WORK"
 fi

@@ -9,7 +9,9 @@
 #
 # Set E2E_KEEP=1 to keep the temp directory for inspection.
 
-set -u -o pipefail
+set -u
+# No pipefail: "printf ... | grep -q" would fail whenever grep exits early
+# and printf gets SIGPIPE.
 
 TEST_NAME=$(basename "$0" .sh)
 
@@ -27,6 +29,9 @@ export LC_ALL=C
 unset GIT_DIR GIT_WORK_TREE GIT_INDEX_FILE GIT_OBJECT_DIRECTORY \
       GIT_ALTERNATE_OBJECT_DIRECTORIES GIT_CEILING_DIRECTORIES
 export GIT_CONFIG_NOSYSTEM=1
+# gc never touches packs younger than an hour (a concurrent add may be
+# about to reference them); tests gc right away.  t0505 tests the grace.
+export LMDATA_GC_GRACE_SECONDS=0
 export GIT_AUTHOR_NAME='E2E Tester' GIT_AUTHOR_EMAIL='e2e@example.com'
 export GIT_COMMITTER_NAME='E2E Tester' GIT_COMMITTER_EMAIL='e2e@example.com'
 
@@ -49,10 +54,10 @@ at_exit() { _AT_EXIT=("$*" "${_AT_EXIT[@]}"); }
 
 _cleanup() {
 	local rc=$? c
+	cd /
 	for c in "${_AT_EXIT[@]}"; do
 		eval "$c" >/dev/null 2>&1 || true
 	done
-	cd /
 	if [ "${E2E_KEEP:-0}" = 1 ]; then
 		echo "note: kept $TMP_ROOT" >&2
 	else
@@ -73,8 +78,11 @@ note() { echo "# $*"; }
 
 is_root() { [ "$(id -u)" = 0 ]; }
 
-# The binary under test.
-lmdata() { "$LMDATA" "$@"; }
+# The binary under test, killed after E2E_CMD_TIMEOUT seconds (default 40)
+# so that a hang fails the check with a message instead of the whole test
+# hitting meson's timeout.  Exit 124/137 then means "timed out".
+E2E_CMD_TIMEOUT=${E2E_CMD_TIMEOUT:-40}
+lmdata() { timeout -k 5 "$E2E_CMD_TIMEOUT" "$LMDATA" "$@"; }
 
 # new_repo NAME: create $TMP_ROOT/NAME as a git repository with user
 # config, cd into it and set REPO to its absolute path.
@@ -104,8 +112,12 @@ expect_exit() {
 	RC=$?
 	OUT=$(cat "$OUT_FILE")
 	ERR=$(cat "$ERR_FILE")
+	local why="exited $RC"
+	if [ "$1" = lmdata ] && { [ "$RC" = 124 ] || [ "$RC" = 137 ]; }; then
+		why="HUNG: killed after ${E2E_CMD_TIMEOUT}s (exit $RC)"
+	fi
 	if [ "$RC" != "$want" ]; then
-		fail "'$*' exited $RC, expected $want
+		fail "'$*' $why, expected exit $want
 --- stdout:
 $OUT
 --- stderr:

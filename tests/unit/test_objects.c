@@ -414,3 +414,88 @@ Test(filelist, empty_list)
 	cr_assert_eq(parse_buf(&b), 0);
 	lmd_buf_release(&b);
 }
+
+/* ---- seeded mutations: parsing never crashes and never half-accepts ---- */
+
+static void mutate(t_rng *r, lmd_buf *b)
+{
+	unsigned k = (unsigned)(t_rand(r) % 4);
+	if (!b->len)
+		return;
+	if (k == 0) {
+		b->ptr[t_rand(r) % b->len] ^= (uint8_t)(1u << (t_rand(r) % 8));
+	} else if (k == 1) {
+		b->len = (size_t)(t_rand(r) % b->len);
+	} else if (k == 2) {
+		b->ptr[t_rand(r) % b->len] = (uint8_t)t_rand(r);
+	} else {
+		static const char special[] = { ' ', '\0', '/', '.', '0', '9', 'f' };
+		b->ptr[t_rand(r) % b->len] = (uint8_t)special[t_rand(r) % sizeof(special)];
+	}
+}
+
+Test(tree, mutated_trees_are_parsed_or_rejected)
+{
+	lmd_tree_entry e[] = {
+		{ "a", LMD_MODE_FILE, 1, 1, oid_of("a") },
+		{ "b.d", LMD_MODE_DIR, 100, 5, oid_of("b") },
+		{ "c", LMD_MODE_LINK, 3, 1, oid_of("c") },
+	};
+	lmd_buf orig = LMD_BUF_INIT;
+	lmd_oid id;
+	t_rng r = { 5 };
+
+	cr_assert_eq(lmd_tree_encode(e, 3, &orig, &id), 0);
+	for (int i = 0; i < 20000; i++) {
+		lmd_buf b = buf_of(orig.ptr, orig.len);
+		lmd_tree t;
+		int rc;
+		mutate(&r, &b);
+		if (t_rand(&r) % 2)
+			mutate(&r, &b);
+		rc = lmd_tree_parse(&b, &t);
+		cr_assert(rc == 0 || rc == LMD_ECORRUPT, "iteration %d: %d", i, rc);
+		if (rc == 0) {
+			for (size_t j = 0; j < t.n; j++) {
+				cr_assert(lmd_name_ok(t.entries[j].name, strlen(t.entries[j].name)));
+				if (j)
+					cr_assert_lt(strcmp(t.entries[j - 1].name, t.entries[j].name), 0);
+				cr_assert(t.entries[j].mode == LMD_MODE_DIR || t.entries[j].files == 1);
+			}
+			lmd_tree_release(&t);
+		}
+	}
+	lmd_buf_release(&orig);
+}
+
+Test(filelist, mutated_lists_are_parsed_or_rejected)
+{
+	lmd_chunk_ref c[5];
+	uint64_t size;
+	lmd_buf orig = LMD_BUF_INIT;
+	t_rng r = { 6 };
+
+	make_chunks(c, 5, &size);
+	cr_assert_eq(lmd_filelist_encode(size, c, 5, &orig), 0);
+	for (int i = 0; i < 20000; i++) {
+		lmd_buf b = buf_of(orig.ptr, orig.len);
+		lmd_chunk_ref *got = NULL;
+		uint64_t gsize, sum = 0;
+		uint32_t gn;
+		int rc;
+		mutate(&r, &b);
+		rc = lmd_filelist_parse(b.ptr, b.len, &gsize, &got, &gn);
+		cr_assert(rc == 0 || rc == LMD_ECORRUPT, "iteration %d: %d", i, rc);
+		if (rc == 0) {
+			cr_assert_eq(b.len, LMD_FILE_HDR + (size_t)gn * LMD_FILE_ENT + 32);
+			for (uint32_t j = 0; j < gn; j++) {
+				cr_assert_gt(got[j].len, 0);
+				sum += got[j].len;
+			}
+			cr_assert_eq(sum, gsize);
+			free(got);
+		}
+		lmd_buf_release(&b);
+	}
+	lmd_buf_release(&orig);
+}

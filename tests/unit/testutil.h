@@ -73,11 +73,13 @@ static inline void t_rmrf(const char *path)
 		struct dirent *de;
 		if (d) {
 			while ((de = readdir(d))) {
-				char sub[4096];
+				char *sub;
 				if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 					continue;
-				snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name);
+				if (asprintf(&sub, "%s/%s", path, de->d_name) < 0)
+					continue;
 				t_rmrf(sub);
+				free(sub);
 			}
 			closedir(d);
 		}
