@@ -81,8 +81,9 @@ _lmdata()
         init) ;;
         add) opts+=' -j --jobs' ;;
         status) opts+=' --json --check --data -c --remote -r' ;;
-        push|fetch) opts+=' -r --remote -j --jobs --json' ;;
-        pull) opts+=' -r --remote -j --jobs -f --force --json' ;;
+        push) opts+=' -r --remote -j --jobs --json --rev --all-branches --all-tags --all-commits --workspace' ;;
+        fetch) opts+=' -r --remote -j --jobs --json --rev' ;;
+        pull) opts+=' -r --remote -j --jobs -f --force --json --rev' ;;
         remote)
             if ((cword == cmd_at + 1)); then
                 COMPREPLY=($(compgen -W 'add list remove rename default modify' -- "$cur"))

@@ -136,3 +136,10 @@ complete -c lmdata -n '__fish_seen_subcommand_from fsck' -l read-data -d 'With -
 complete -c lmdata -n '__fish_seen_subcommand_from gc' -l remote -d 'Collect the garbage of a remote'
 complete -c lmdata -n '__fish_seen_subcommand_from gc' -s r -x -a '(__lmdata_remotes)' -d 'The remote'
 complete -c lmdata -n '__fish_seen_subcommand_from gc' -l grace -x -d 'Seconds a remote pack must have been seen'
+
+# push/fetch/pull --rev; push scopes
+complete -c lmdata -n '__fish_seen_subcommand_from push fetch pull' -l rev -x -a '(__lmdata_revs)' -d 'The data of this version'
+complete -c lmdata -n '__fish_seen_subcommand_from push' -l all-branches -d 'Every branch tip'
+complete -c lmdata -n '__fish_seen_subcommand_from push' -l all-tags -d 'Every tagged version'
+complete -c lmdata -n '__fish_seen_subcommand_from push' -l all-commits -d 'Every reachable version'
+complete -c lmdata -n '__fish_seen_subcommand_from push' -l workspace -d 'The work tree too'

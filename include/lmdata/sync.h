@@ -78,6 +78,16 @@ typedef struct lmd_sync_opts {
 	const char *const *paths;    /* datasets to sync (NULL/0: all) */
 	size_t npaths;
 	unsigned jobs;               /* parallel transfers (0: the remote's setting) */
+	/*
+	 * Which versions: the work tree's manifests when both are empty; else
+	 * the manifests of these revisions (anything 'git rev-parse' reads)
+	 * and of the commits the scopes reach (LMD_GC_ALL_BRANCHES,
+	 * LMD_GC_ALL_TAGS, LMD_GC_ALL_COMMITS of lmdata/history.h; with
+	 * LMD_GC_WORKSPACE the work tree's too).
+	 */
+	const char *const *revs;
+	size_t nrevs;
+	unsigned scopes;
 } lmd_sync_opts;
 
 typedef struct lmd_sync_stats {

@@ -11,10 +11,10 @@ int cmd_fetch(int argc, char **argv)
 	double t0 = cli_sync_now();
 	int rc;
 
-	if ((rc = cli_sync_parse("fetch", argc, argv, &c)))
+	if ((rc = cli_sync_parse("fetch", argc, argv, false, &c)) || (rc = cli_open_repo(&r))) {
+		cli_sync_release(&c);
 		return rc;
-	if ((rc = cli_open_repo(&r)))
-		return rc;
+	}
 	rc = lmd_fetch(r, &c.o, &st);
 	if (rc < 0)
 		rc = cli_fail(rc);
@@ -22,6 +22,7 @@ int cmd_fetch(int argc, char **argv)
 		cli_sync_report("fetched", &c, &st, cli_sync_now() - t0);
 		rc = 0;
 	}
+	cli_sync_release(&c);
 	lmd_repo_free(r);
 	return rc;
 }

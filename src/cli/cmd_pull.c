@@ -1,6 +1,7 @@
 /* lmdata pull: fetch, then checkout the fetched data (the CI recipe). */
 #include <stdio.h>
 
+#include "lmdata/history.h"
 #include "sync_opts.h"
 
 struct pull_ctx {
@@ -31,13 +32,28 @@ int cmd_pull(int argc, char **argv)
 	double t0 = cli_sync_now();
 	int rc;
 
-	if ((rc = cli_sync_parse("pull", argc, argv, &c)))
+	if ((rc = cli_sync_parse("pull", argc, argv, false, &c))) {
+		cli_sync_release(&c);
 		return rc;
-	if ((rc = cli_open_repo(&r)))
+	}
+	if (c.o.nrevs > 1) {
+		cli_sync_release(&c);
+		return cli_usage_error("pull", "takes one --rev (it checks that version out)");
+	}
+	if ((rc = cli_open_repo(&r))) {
+		cli_sync_release(&c);
 		return rc;
+	}
 	rc = lmd_fetch(r, &c.o, &st);
-	if (rc >= 0)
+	if (rc >= 0 && c.o.nrevs == 1) {
+		/* Time travel: that version's manifests and data into the work tree. */
+		lmd_rev rev;
+		if ((rc = lmd_rev_parse(r, c.o.revs[0], &rev)) >= 0)
+			rc = lmd_checkout_rev(r, &rev, c.o.paths, c.o.npaths, c.force ? LMD_CHECKOUT_FORCE : 0, action,
+					      &pc);
+	} else if (rc >= 0) {
 		rc = lmd_checkout(r, c.o.paths, c.o.npaths, c.force ? LMD_CHECKOUT_FORCE : 0, action, &pc);
+	}
 	if (rc < 0) {
 		rc = cli_fail(rc);
 	} else {
@@ -52,6 +68,7 @@ int cmd_pull(int argc, char **argv)
 			printf("%u file%s restored, %u removed\n", pc.restored, pc.restored == 1 ? "" : "s", pc.removed);
 		rc = 0;
 	}
+	cli_sync_release(&c);
 	lmd_repo_free(r);
 	return rc;
 }

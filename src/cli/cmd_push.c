@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "lmdata/history.h"
 #include "sync_opts.h"
 
 double cli_sync_now(void)
@@ -16,19 +17,32 @@ double cli_sync_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-int cli_sync_parse(const char *cmd, int argc, char **argv, cli_sync *ret)
+int cli_sync_parse(const char *cmd, int argc, char **argv, bool scopes, cli_sync *ret)
 {
 	static const struct option opts[] = { { "remote", required_argument, NULL, 'r' },
 					      { "jobs", required_argument, NULL, 'j' },
 					      { "json", no_argument, NULL, 'J' },
-					      { "force", no_argument, NULL, 'f' }, { 0 } };
+					      { "force", no_argument, NULL, 'f' },
+					      { "rev", required_argument, NULL, 'R' },
+					      { "all-branches", no_argument, NULL, 'a' },
+					      { "all-tags", no_argument, NULL, 'T' },
+					      { "all-commits", no_argument, NULL, 'A' },
+					      { "workspace", no_argument, NULL, 'w' }, { 0 } };
 	int o;
 
+	ret->revs = calloc((size_t)argc + 1, sizeof(*ret->revs));
+	if (!ret->revs)
+		return cli_fail(-ENOMEM);
 	while ((o = getopt_long(argc, argv, "r:j:f", opts, NULL)) != -1) {
 		switch (o) {
 		case 'r': ret->o.remote = optarg; break;
 		case 'J': ret->json = true; break;
 		case 'f': ret->force = true; break;
+		case 'R': ret->revs[ret->o.nrevs++] = optarg; break;
+		case 'a': ret->o.scopes |= LMD_GC_ALL_BRANCHES; break;
+		case 'T': ret->o.scopes |= LMD_GC_ALL_TAGS; break;
+		case 'A': ret->o.scopes |= LMD_GC_ALL_COMMITS; break;
+		case 'w': ret->o.scopes |= LMD_GC_WORKSPACE; break;
 		case 'j': {
 			char *end;
 			long n = strtol(optarg, &end, 10);
@@ -41,9 +55,18 @@ int cli_sync_parse(const char *cmd, int argc, char **argv, cli_sync *ret)
 			return cli_usage_error(cmd, "unknown option");
 		}
 	}
+	if (ret->o.scopes && !scopes)
+		return cli_usage_error(cmd, "--all-branches, --all-tags, --all-commits and --workspace are push options");
+	ret->o.revs = ret->revs;
 	ret->o.paths = (const char *const *)argv + optind;
 	ret->o.npaths = (size_t)(argc - optind);
 	return 0;
+}
+
+void cli_sync_release(cli_sync *c)
+{
+	free(c->revs);
+	c->revs = NULL;
 }
 
 void cli_sync_report(const char *verb, const cli_sync *c, const lmd_sync_stats *st, double secs)
@@ -79,10 +102,10 @@ int cmd_push(int argc, char **argv)
 	double t0 = cli_sync_now();
 	int rc;
 
-	if ((rc = cli_sync_parse("push", argc, argv, &c)))
+	if ((rc = cli_sync_parse("push", argc, argv, true, &c)) || (rc = cli_open_repo(&r))) {
+		cli_sync_release(&c);
 		return rc;
-	if ((rc = cli_open_repo(&r)))
-		return rc;
+	}
 	rc = lmd_push(r, &c.o, &st);
 	if (rc < 0)
 		rc = cli_fail(rc);
@@ -90,6 +113,7 @@ int cmd_push(int argc, char **argv)
 		cli_sync_report("pushed", &c, &st, cli_sync_now() - t0);
 		rc = 0;
 	}
+	cli_sync_release(&c);
 	lmd_repo_free(r);
 	return rc;
 }

@@ -175,30 +175,42 @@ int cmd_gc_remote(int argc, char **argv);
 	"  --json          list as JSON (secrets masked)\n" \
 	"  -v              list every setting (secrets masked)\n"
 #define USAGE_PUSH \
-	"usage: lmdata push [-r NAME] [-j N] [--json] [PATH...]\n\n" \
+	"usage: lmdata push [-r NAME] [-j N] [--json] [--rev REV]... [--all-branches]\n" \
+	"                   [--all-tags] [--all-commits] [--workspace] [PATH...]\n\n" \
 	"Upload to the remote the packs holding objects that the tracked data (or\n" \
 	"PATH...) needs and the remote lacks: packs first, then their indexes.\n" \
-	"Interrupted pushes resume: a rerun sends only what is missing.\n\n" \
+	"Interrupted pushes resume: a rerun sends only what is missing.  By default\n" \
+	"the work tree's manifests; with --rev or a scope, those versions instead\n" \
+	"(add --workspace to include the work tree too).\n\n" \
 	"  -r, --remote NAME   the remote (default: the default remote)\n" \
 	"  -j, --jobs N        parallel transfers (default: the remote's jobs, 8)\n" \
+	"  --rev REV           the data of this commit, tag or branch (repeatable)\n" \
+	"  --all-branches      the tip of every local branch\n" \
+	"  --all-tags          every tagged commit\n" \
+	"  --all-commits       every commit reachable from any ref\n" \
+	"  --workspace         the work tree's manifests (with the above)\n" \
 	"  --json              print a JSON summary\n"
 #define USAGE_FETCH \
-	"usage: lmdata fetch [-r NAME] [-j N] [--json] [PATH...]\n\n" \
+	"usage: lmdata fetch [-r NAME] [-j N] [--json] [--rev REV]... [PATH...]\n\n" \
 	"Download into the local store the objects the tracked data (or PATH...)\n" \
 	"needs and the store lacks, by byte ranges of the remote's packs.  Every\n" \
 	"object is checked against its sha256 before it is stored.  The work tree\n" \
 	"is not touched (see 'lmdata pull').\n\n" \
 	"  -r, --remote NAME   the remote (default: the default remote)\n" \
 	"  -j, --jobs N        parallel transfers (default: the remote's jobs, 8)\n" \
+	"  --rev REV           the data of this version instead of the work tree's\n" \
+	"                      (repeatable)\n" \
 	"  --json              print a JSON summary\n"
 #define USAGE_PULL \
-	"usage: lmdata pull [-r NAME] [-j N] [-f] [--json] [PATH...]\n\n" \
+	"usage: lmdata pull [-r NAME] [-j N] [-f] [--json] [--rev REV] [PATH...]\n\n" \
 	"Fetch, then check out: make the tracked data (or PATH...) match the\n" \
-	"manifests, with objects from the remote.  In CI: git clone, then\n" \
-	"'lmdata pull' with credentials in the environment.\n\n" \
+	"manifests, with objects from the remote.  With --rev, that version's\n" \
+	"manifests and data (as 'lmdata checkout REV').  In CI: git clone, then\n" \
+	"'lmdata pull --rev v1.3' with credentials in the environment.\n\n" \
 	"  -r, --remote NAME   the remote (default: the default remote)\n" \
 	"  -j, --jobs N        parallel transfers (default: the remote's jobs, 8)\n" \
 	"  -f, --force         overwrite local changes (as 'checkout -f')\n" \
+	"  --rev REV           fetch and check out this version\n" \
 	"  --json              print a JSON summary\n"
 
 #endif

@@ -514,7 +514,7 @@ int lmd_fetch(lmd_repo *r, const lmd_sync_opts *o, lmd_sync_stats *ret_stats)
 	struct fetch_ctx c = { .r = r };
 	struct items cur = { 0 }, next = { 0 };
 	lmd_sync_stats st = { 0 };
-	lmd_dataset *ds = NULL;
+	lmd_sync_root *ds = NULL;
 	size_t nds = 0;
 	int rc;
 
@@ -523,17 +523,14 @@ int lmd_fetch(lmd_repo *r, const lmd_sync_opts *o, lmd_sync_stats *ret_stats)
 	if ((rc = lmd__repo_lock(r)) < 0 || (rc = lmd__repo_store(r, &c.s)) < 0 ||
 	    (rc = lmd_store_refresh(c.s)) < 0)
 		goto done;
-	if ((rc = lmd__selected_datasets(r, o ? o->paths : NULL, o ? o->npaths : 0, &ds, &nds)) < 0)
+	if ((rc = lmd__sync_roots(r, o, &ds, &nds)) < 0)
 		goto done;
 	for (size_t i = 0; i < nds; i++) {
-		lmd_manifest m = { 0 };
-		if ((rc = lmd__manifest_read(r, ds[i].mpath, &m)) < 0)
-			goto done;
-		if (m.kind == LMD_KIND_DIR)
-			rc = items_add(&cur, &c.seen, &m.id, K_TREE);
-		else if (m.kind == LMD_KIND_LINK || m.size)
-			rc = items_add(&cur, &c.seen, &m.id, K_FILEID);
-		lmd_manifest_release(&m);
+		const lmd_manifest *m = &ds[i].m;
+		if (m->kind == LMD_KIND_DIR)
+			rc = items_add(&cur, &c.seen, &m->id, K_TREE);
+		else if (m->kind == LMD_KIND_LINK || m->size)
+			rc = items_add(&cur, &c.seen, &m->id, K_FILEID);
 		if (rc < 0)
 			goto done;
 	}
@@ -609,7 +606,7 @@ done:
 	free(c.name);
 	free(c.state);
 	lmd_backend_free(c.b);
-	lmd__datasets_free(ds, nds);
+	lmd__sync_roots_free(ds, nds);
 	lmd__repo_unlock(r);
 	return rc;
 }

@@ -133,7 +133,7 @@ int lmd_remote_fsck(lmd_repo *r, const lmd_sync_opts *o, unsigned flags, lmd_fsc
 {
 	lmd_fsck_stats st = { 0 };
 	lmd_ridx ri = { 0 };
-	lmd_dataset *ds = NULL;
+	lmd_sync_root *ds = NULL;
 	lmd_backend *b = NULL;
 	lmd_store *s;
 	size_t nds = 0;
@@ -143,7 +143,7 @@ int lmd_remote_fsck(lmd_repo *r, const lmd_sync_opts *o, unsigned flags, lmd_fsc
 
 	if ((rc = lmd__repo_store(r, &s)) < 0 || (rc = lmd_store_refresh(s)) < 0)
 		goto done;
-	if ((rc = lmd__selected_datasets(r, o ? o->paths : NULL, o ? o->npaths : 0, &ds, &nds)) < 0)
+	if ((rc = lmd__sync_roots(r, o, &ds, &nds)) < 0)
 		goto done;
 	if ((rc = lmd__remote_open(r, o ? o->remote : NULL, jobs, &b, &name)) < 0)
 		goto done;
@@ -158,11 +158,7 @@ int lmd_remote_fsck(lmd_repo *r, const lmd_sync_opts *o, unsigned flags, lmd_fsc
 		st.objects += ri.packs[i].count;
 	for (size_t i = 0; i < nds; i++) {
 		lmd_needs need = { 0 };
-		lmd_manifest m = { 0 };
-		if ((rc = lmd__manifest_read(r, ds[i].mpath, &m)) < 0)
-			goto done;
-		rc = lmd__needs_collect(s, ds[i].path, &m, &need);
-		lmd_manifest_release(&m);
+		rc = lmd__needs_collect(s, ds[i].path, &ds[i].m, &need);
 		if (rc < 0) {
 			lmd__needs_release(&need);
 			goto done;
@@ -198,7 +194,7 @@ done:
 		*ret_stats = st;
 	lmd__ridx_release(&ri);
 	lmd_backend_free(b);
-	lmd__datasets_free(ds, nds);
+	lmd__sync_roots_free(ds, nds);
 	free(name);
 	free(state);
 	return rc;

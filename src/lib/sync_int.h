@@ -78,6 +78,19 @@ typedef struct lmd_needs {
 /* Add what the dataset at path (described by m) needs, from the local store. */
 int lmd__needs_collect(lmd_store *s, const char *path, const lmd_manifest *m, lmd_needs *n);
 void lmd__needs_release(lmd_needs *n);
+/* A dataset of a chosen version: where it lives and its manifest. */
+typedef struct lmd_sync_root {
+	char *path;
+	lmd_manifest m;
+} lmd_sync_root;
+
+/*
+ * The datasets of the versions o chooses (see lmd_sync_opts), limited to
+ * o->paths, each distinct manifest id once.
+ */
+int lmd__sync_roots(lmd_repo *r, const lmd_sync_opts *o, lmd_sync_root **ret, size_t *ret_n);
+void lmd__sync_roots_free(lmd_sync_root *v, size_t n);
+
 /* Selected datasets (all when npaths is 0); paths resolved against the top. */
 int lmd__selected_datasets(lmd_repo *r, const char *const *paths, size_t npaths, lmd_dataset **ret,
 			   size_t *ret_n);

@@ -164,7 +164,7 @@ int lmd_push(lmd_repo *r, const lmd_sync_opts *o, lmd_sync_stats *ret_stats)
 {
 	struct push_ctx c = { .r = r };
 	lmd_sync_stats st = { 0 };
-	lmd_dataset *ds = NULL;
+	lmd_sync_root *ds = NULL;
 	size_t nds = 0;
 	uint64_t missing = 0, candidates = 0;
 	const char *missing_in = NULL;
@@ -175,17 +175,12 @@ int lmd_push(lmd_repo *r, const lmd_sync_opts *o, lmd_sync_stats *ret_stats)
 	if ((rc = lmd__repo_lock(r)) < 0 || (rc = lmd__repo_store(r, &c.s)) < 0 ||
 	    (rc = lmd_store_refresh(c.s)) < 0)
 		goto done;
-	if ((rc = lmd__selected_datasets(r, o ? o->paths : NULL, o ? o->npaths : 0, &ds, &nds)) < 0)
+	if ((rc = lmd__sync_roots(r, o, &ds, &nds)) < 0)
 		goto done;
 	for (size_t i = 0; i < nds; i++) {
-		lmd_manifest m = { 0 };
 		size_t before = c.need.n;
 		uint64_t unread = c.need.unreadable;
-		if ((rc = lmd__manifest_read(r, ds[i].mpath, &m)) < 0)
-			goto done;
-		rc = lmd__needs_collect(c.s, ds[i].path, &m, &c.need);
-		lmd_manifest_release(&m);
-		if (rc < 0)
+		if ((rc = lmd__needs_collect(c.s, ds[i].path, &ds[i].m, &c.need)) < 0)
 			goto done;
 		for (size_t k = before; k < c.need.n && !missing_path; k++)
 			if (!c.need.v[k].type || c.need.unreadable != unread)
@@ -257,7 +252,7 @@ done:
 	lmd__ridx_release(&c.ri);
 	lmd__needs_release(&c.need);
 	lmd_backend_free(c.b);
-	lmd__datasets_free(ds, nds);
+	lmd__sync_roots_free(ds, nds);
 	lmd__repo_unlock(r);
 	free(c.name);
 	return rc;
