@@ -88,6 +88,7 @@ typedef struct lmd_sync_opts {
 	const char *const *revs;
 	size_t nrevs;
 	unsigned scopes;
+	int64_t since;               /* with LMD_GC_KEEP_SINCE: commits at or after (seconds) */
 } lmd_sync_opts;
 
 typedef struct lmd_sync_stats {
@@ -147,11 +148,12 @@ typedef struct lmd_remote_gc_stats {
 } lmd_remote_gc_stats;
 
 /*
- * Delete the remote's packs that hold nothing the work tree's manifests
- * need (the "workspace" scope), once this clone has seen them on the
- * remote for grace_s seconds.  Refuses (LMD_EMISSING, nothing deleted) if
- * any dataset's trees or chunk lists are not in the local store.  Packs
- * partly garbage are kept.
+ * Delete the remote's packs that hold nothing the kept versions need: the
+ * work tree's manifests always, plus o's revisions and scopes (as local
+ * gc: all branches, tags, commits, since a date), once this clone has seen
+ * them on the remote for grace_s seconds.  Refuses (LMD_EMISSING, nothing
+ * deleted) if any kept dataset's trees or chunk lists are not in the local
+ * store.  Packs partly garbage are kept.
  */
 int lmd_remote_gc(lmd_repo *r, const lmd_sync_opts *o, unsigned flags, uint64_t grace_s,
 		  lmd_remote_gc_stats *ret_stats);

@@ -139,14 +139,14 @@ int cmd_gc_remote(int argc, char **argv);
 	"  --read-data   with --remote: download and hash every pack\n"
 #define USAGE_GC \
 	"usage: lmdata gc [-n] [--json] SCOPE...\n" \
-	"       lmdata gc --remote --workspace [-r NAME] [--grace SECONDS] [-n] [--json]\n\n" \
+	"       lmdata gc --remote SCOPE... [-r NAME] [--grace SECONDS] [-n] [--json]\n\n" \
 	"Delete objects that no kept version needs.  The work tree's manifests are\n" \
 	"always kept; once the repository has commits, say which versions to keep too\n" \
 	"(gc refuses otherwise; --dry-run alone shows the --workspace result).  Packs\n" \
 	"written in the last hour are never touched, so a concurrent add loses nothing.\n" \
-	"With --remote, delete the remote's packs that hold nothing the work tree's\n" \
-	"manifests need, once this clone has seen them there for --grace seconds\n" \
-	"(default 3600); packs partly garbage are kept; only --workspace for now.\n\n" \
+	"With --remote, delete the remote's packs that hold nothing the kept versions\n" \
+	"need (same scopes), once this clone has seen them there for --grace seconds\n" \
+	"(default 3600); packs partly garbage are kept.\n\n" \
 	"  -n, --dry-run        say what would be deleted, delete nothing\n" \
 	"  --workspace          only the work tree's manifests\n" \
 	"  -a, --all-branches   the tip of every local branch\n" \

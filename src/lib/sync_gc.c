@@ -21,6 +21,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "lmdata/history.h"
 #include "sync_int.h"
 
 struct seen {
@@ -84,7 +85,8 @@ int lmd_remote_gc(lmd_repo *r, const lmd_sync_opts *o, unsigned flags, uint64_t 
 	struct seen seen = { 0 };
 	lmd_needs live = { 0 };
 	lmd_ridx ri = { 0 };
-	lmd_dataset *ds = NULL;
+	lmd_sync_root *ds = NULL;
+	lmd_sync_opts keep = { 0 };
 	lmd_backend *b = NULL;
 	lmd_store *s;
 	lmd_buf out = LMD_BUF_INIT;
@@ -96,23 +98,24 @@ int lmd_remote_gc(lmd_repo *r, const lmd_sync_opts *o, unsigned flags, uint64_t 
 
 	if ((rc = lmd__repo_lock(r)) < 0 || (rc = lmd__repo_store(r, &s)) < 0 || (rc = lmd_store_refresh(s)) < 0)
 		goto done;
-	/* Mark: everything any manifest of the work tree needs. */
-	if ((rc = lmd__datasets(r, &ds, &nds)) < 0)
+	/* Mark: everything the kept versions need (the work tree's always). */
+	if (o)
+		keep = *o;
+	keep.paths = NULL;
+	keep.npaths = 0;
+	keep.scopes |= LMD_GC_WORKSPACE;
+	if ((rc = lmd__sync_roots(r, &keep, &ds, &nds)) < 0) {
+		lmd_error_wrap(rc, "gc needs every kept manifest readable; nothing was deleted");
 		goto done;
+	}
 	for (size_t i = 0; i < nds; i++) {
-		lmd_manifest m = { 0 };
-		if ((rc = lmd__manifest_read(r, ds[i].mpath, &m)) < 0) {
-			lmd_error_wrap(rc, "gc needs every manifest readable; nothing was deleted");
-			goto done;
-		}
-		rc = lmd__needs_collect(s, ds[i].path, &m, &live);
-		lmd_manifest_release(&m);
-		if (rc < 0)
+		if ((rc = lmd__needs_collect(s, ds[i].path, &ds[i].m, &live)) < 0)
 			goto done;
 		if (live.unreadable) {
 			rc = lmd_error_set(LMD_EMISSING,
-					   "'%s' is not complete in the local store, so gc cannot tell what it needs; "
-					   "run 'lmdata fetch' first (nothing was deleted)", ds[i].path);
+					   "'%s' (of a kept version) is not complete in the local store, so gc cannot "
+					   "tell what it needs; run 'lmdata fetch' (with --rev for old versions) first "
+					   "(nothing was deleted)", ds[i].path);
 			goto done;
 		}
 	}
@@ -199,7 +202,7 @@ done:
 	lmd__needs_release(&live);
 	lmd__ridx_release(&ri);
 	lmd_backend_free(b);
-	lmd__datasets_free(ds, nds);
+	lmd__sync_roots_free(ds, nds);
 	free(name);
 	free(state);
 	free(idxdir);

@@ -127,7 +127,9 @@ int lmd__sync_roots(lmd_repo *r, const lmd_sync_opts *o, lmd_sync_root **ret, si
 	unsigned scopes = o ? o->scopes : 0;
 	int rc = 0;
 
-	if (!o || (!o->nrevs && !(scopes & ~LMD_GC_WORKSPACE))) {
+	const unsigned git_scopes = LMD_GC_ALL_BRANCHES | LMD_GC_ALL_TAGS | LMD_GC_ALL_COMMITS | LMD_GC_KEEP_SINCE;
+
+	if (!o || (!o->nrevs && !(scopes & git_scopes))) {
 		rc = add_worktree(r, o, &rs);
 		goto done;
 	}
@@ -149,9 +151,8 @@ int lmd__sync_roots(lmd_repo *r, const lmd_sync_opts *o, lmd_sync_root **ret, si
 		if ((rc = lmd_rev_parse(r, o->revs[i], &rev)) < 0 || (rc = add_rev(&c, &rev)) < 0)
 			goto done;
 	}
-	if (scopes & (LMD_GC_ALL_BRANCHES | LMD_GC_ALL_TAGS | LMD_GC_ALL_COMMITS))
-		rc = lmd_git_scope_commits(r->git, scopes & (LMD_GC_ALL_BRANCHES | LMD_GC_ALL_TAGS | LMD_GC_ALL_COMMITS),
-					   NULL, 0, 0, scope_cb, &c);
+	if (scopes & git_scopes)
+		rc = lmd_git_scope_commits(r->git, scopes & git_scopes, NULL, 0, o->since, scope_cb, &c);
 done:
 	for (size_t i = 0; c.sel && i < npaths; i++)
 		free(c.sel[i]);

@@ -16,8 +16,22 @@ expect_exit 0 lmdata add old.bin
 git commit -qm "add old.bin" || fail "git commit failed"
 expect_exit 0 lmdata push
 n_before=$(ls "$TMP_ROOT"/remote/packs/*.pack | wc -l)
+git tag with-old
 expect_exit 0 lmdata rm old.bin
 git commit -qm "drop old.bin" || fail "git commit failed"
+
+# A tag still needs old.bin: the scopes of local gc keep it.
+expect_exit 0 lmdata gc --remote --all-tags --grace 0 --json
+printf '%s' "$OUT" | python3 -c '
+import json, sys
+j = json.load(sys.stdin)
+assert j["packs_removed"] == 0, j' || fail "gc --all-tags removed a tagged version: $OUT"
+expect_exit 0 lmdata gc --remote --rev with-old --grace 0 -n --json
+printf '%s' "$OUT" | python3 -c '
+import json, sys
+j = json.load(sys.stdin)
+assert j["packs_removed"] == 0, j' || fail "gc --rev removed that version: $OUT"
+git tag -d with-old >/dev/null
 
 expect_exit 2 lmdata gc --remote
 expect_err_contains "scope"
