@@ -54,7 +54,24 @@ struct plan {
 	lmd_oid missing_id;
 	char *const *sel;      /* paths asked for (relative to the top); none: all */
 	size_t nsel;
+	int64_t newest;        /* latest mtime/ctime of a file written, ns */
 };
+
+/*
+ * The stat cache's stamp for files this checkout wrote: entries are
+ * trusted only when older than the stamp, so wait (a clock tick, a few
+ * ms) until the coarse clock file times come from has passed the newest
+ * write; otherwise the next status would re-read every restored byte.
+ */
+static int64_t stamp_after(int64_t newest)
+{
+	int64_t now = lmd_statcache_now();
+	for (int i = 0; now <= newest && i < 100; i++) {
+		usleep(1000);
+		now = lmd_statcache_now();
+	}
+	return now;
+}
 
 /* 2: rel is, or is inside, a selected path; 1: it contains one; 0: neither. */
 static int scope(const struct plan *p, const char *rel)
@@ -357,6 +374,12 @@ static void sweep_tmp_siblings(lmd_repo *r, const char *dataset)
 static void restored(const char *rel, const lmd_oid *id, const struct stat *st, void *payload)
 {
 	struct plan *p = payload;
+	int64_t m = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+	int64_t c = (int64_t)st->st_ctim.tv_sec * 1000000000 + st->st_ctim.tv_nsec;
+	if (m > p->newest)
+		p->newest = m;
+	if (c > p->newest)
+		p->newest = c;
 	lmd_statcache_put(p->sc, ds_rel(p, rel), st, id);
 	if (p->cb)
 		p->cb(LMD_CHECKOUT_RESTORED, rel, p->payload);
@@ -489,10 +512,11 @@ int lmd__checkout_items(lmd_repo *r, const lmd__co_item *items, size_t nitems, c
 				lmd__progress_start(r, "checking out", p.bytes, 0);
 				rc = execute(&p);
 				lmd__progress_end(r);
-				if (rc >= 0 && lmd_statcache_save(p.sc, scan_start) < 0)
+				if (rc >= 0 && lmd_statcache_save(p.sc, p.newest ? stamp_after(p.newest) : scan_start) < 0)
 					lmd_error_clear();
 			}
 			plan_clear(&p);
+			p.newest = 0;
 			lmd_statcache_free(p.sc);
 			p.sc = NULL;
 			if (rc < 0)

@@ -172,7 +172,8 @@ static int scan_dir(lmd_scan *s, int dfd, const char *name, const char *rel, boo
 		r = lmd_errno_path("cannot read folder", disp ? disp : rel);
 		goto done;
 	}
-	qsort(names, n, sizeof(*names), cmp_str);
+	if (n)
+		qsort(names, n, sizeof(*names), cmp_str);
 	if (cmp && exp && exp->mode == LMD_MODE_DIR && s->store) {
 		lmd_buf raw = LMD_BUF_INIT;
 		if (lmd_store_get(s->store, &exp->id, LMD_OBJ_TREE, &raw) == 0 &&
