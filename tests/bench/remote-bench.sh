@@ -62,7 +62,7 @@ for _ in $(seq 1 100); do grep -q S3RVER_URL "$WORK/harness.out" && break; sleep
 S3=$(sed -n 's/^S3RVER_URL=//p' "$WORK/harness.out")
 PROXY=$(sed -n 's/^PROXY_URL=//p' "$WORK/harness.out")
 [ -n "$S3" ] || { echo "remote-bench: s3 harness did not start: $(cat "$WORK/harness.out")" >&2; exit 1; }
-curl -sf "$PROXY/__harness/mkbucket?name=bench" >/dev/null
+/usr/bin/python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=30).read()' "$PROXY/__harness/mkbucket?name=bench"
 export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
 unset AWS_PROFILE AWS_ENDPOINT_URL AWS_CA_BUNDLE
 export GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@example.com GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@example.com

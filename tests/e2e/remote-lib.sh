@@ -37,10 +37,14 @@ start_s3() {
 	unset AWS_PROFILE AWS_SESSION_TOKEN AWS_ENDPOINT_URL AWS_ENDPOINT_URL_S3 AWS_CA_BUNDLE
 }
 
-s3_faults() { curl -sf "$S3_URL/__harness/faults?$1" >/dev/null || fail "cannot set faults $1"; }
-s3_stats() { curl -sf "$S3_URL/__harness/stats"; }
+# GET a harness control URL and print the body (python: no curl needed).
+harness_get() {
+	/usr/bin/python3 -c 'import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=30).read().decode())' "$1"
+}
+s3_faults() { harness_get "$S3_URL/__harness/faults?$1" >/dev/null || fail "cannot set faults $1"; }
+s3_stats() { harness_get "$S3_URL/__harness/stats"; }
 mkbucket() {
-	[ "$(curl -s "$S3_URL/__harness/mkbucket?name=$1")" = 200 ] || fail "cannot create bucket $1"
+	[ "$(harness_get "$S3_URL/__harness/mkbucket?name=$1" | tr -d '\n')" = 200 ] || fail "cannot create bucket $1"
 }
 
 tree_sum() {

@@ -21,7 +21,7 @@ npacks=$(ls .lmdata/cache/packs/*.pack | wc -l)
 [ "$npacks" -ge 3 ] || fail "expected several packs, got $npacks"
 
 list_remote() {
-	curl -s "$S3RVER_URL/lmd-resume?list-type=2&prefix=ds/packs/" |
+	harness_get "$S3RVER_URL/lmd-resume?list-type=2&prefix=ds/packs/" |
 		grep -o '<Key>[^<]*</Key>' | sed 's/<[^>]*>//g'
 }
 
