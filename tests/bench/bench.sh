@@ -530,19 +530,27 @@ if ((need_tree)); then
 		t_ct=(); r_ct=(); t_cp=()
 		for ((i = 1; i <= REPS; i++)); do
 			log "checkout_tree: repetition $i/$REPS"
-			cd "$WORK"
-			rm -rf "$WORK/copy"
-			warm_tree "$PLAIN/tree"; settle
-			measure cp_r cp -r "$PLAIN/tree" "$WORK/copy"; t_cp+=("$T")
-			rm -rf "$WORK/copy"
-			cd "$TREEREPO"
-			rm -rf tree
-			warm_tree .lmdata/cache; settle
-			measure checkout_tree "${LMD[@]}" checkout tree; t_ct+=("$T"); r_ct+=("$RSS")
-			[[ -d tree ]] || die "checkout_tree: tree/ does not exist after lmdata checkout"
-			d=$(tree_digest tree)
-			[[ $d == "$TREE_DIGEST" ]] || die "checkout_tree: the checked-out tree differs from the original (paths or contents)"
+			# Both deletions first, then each timed command right after a
+			# sync; the order alternates so neither side always follows
+			# the other's writeback.
+			rm -rf "$WORK/copy" "$TREEREPO/tree"
+			for side in $( ((i % 2)) && echo "cp co" || echo "co cp"); do
+				if [[ $side == cp ]]; then
+					cd "$WORK"
+					warm_tree "$PLAIN/tree"; settle
+					measure cp_r cp -r "$PLAIN/tree" "$WORK/copy"; t_cp+=("$T")
+				else
+					cd "$TREEREPO"
+					warm_tree .lmdata/cache; settle
+					measure checkout_tree "${LMD[@]}" checkout tree; t_ct+=("$T"); r_ct+=("$RSS")
+					[[ -d tree ]] || die "checkout_tree: tree/ does not exist after lmdata checkout"
+					d=$(tree_digest tree)
+					[[ $d == "$TREE_DIGEST" ]] || die "checkout_tree: the checked-out tree differs from the original (paths or contents)"
+				fi
+			done
 		done
+		rm -rf "$WORK/copy"
+		cd "$TREEREPO"
 		ratio_row checkout_tree "$(median "${t_ct[@]}")" "$(median "${t_cp[@]}")" 1.2 s "after rm -rf tree; baseline cp -r to a fresh destination"
 		note_rss checkout_tree "$(maxof "${r_ct[@]}")"
 		# Informational: status right after a checkout may re-hash the
