@@ -48,3 +48,23 @@ expect_eq "$(sha_of data.bin)" "$V2" "data at HEAD"
 expect_exit 0 lmdata fetch --rev v1.0
 expect_exit 0 lmdata checkout v1.0
 expect_eq "$(sha_of data.bin)" "$V1" "v1 after fetch --rev"
+
+# The pre-push hook pushes the data of the commits git pushes (their tips),
+# not only the work tree's: a branch that is not checked out gets its data.
+cd "$REPO" || fail "cd repo"
+expect_exit 0 lmdata hooks install
+git init -q --bare "$TMP_ROOT/origin.git" || fail "git init --bare failed"
+git remote add origin "$TMP_ROOT/origin.git"
+git checkout -q -b other || fail "git checkout -b failed"
+gen_file data.bin 1500000 seed-other
+expect_exit 0 lmdata add data.bin
+git commit -qm other || fail "git commit failed"
+OTHER=$(sha_of data.bin)
+git checkout -q master 2>/dev/null || git checkout -q main || fail "cannot go back"
+expect_eq "$(sha_of data.bin)" "$V2" "data back at v2 after the branch switch"
+run git push -q origin other
+[ "$RC" = 0 ] || fail "git push failed: $ERR"
+git clone -q -b other "$TMP_ROOT/origin.git" "$TMP_ROOT/ci3" || fail "git clone of origin failed"
+cd "$TMP_ROOT/ci3" || fail "cd ci3"
+expect_exit 0 lmdata pull
+expect_eq "$(sha_of data.bin)" "$OTHER" "data of the pushed branch"
