@@ -4,7 +4,15 @@
 # any file or folder for `add`, tracked paths (those with a PATH.lmd
 # manifest next to them) and folders for status/checkout/ls/rm.
 
-_lmdata_commands="init add status checkout ls rm fsck gc help commit diff log cat hooks"
+_lmdata_commands="init add status checkout ls rm fsck gc help commit diff log cat hooks remote push fetch pull"
+
+# Remote names from .lmdata/config ([remote "NAME"] sections).
+_lmdata_remotes()
+{
+    local top
+    top=$(git rev-parse --show-toplevel 2>/dev/null) || return
+    sed -n 's/^[[:space:]]*\[remote "\([^"]*\)"\].*/\1/p' "$top/.lmdata/config" "$top/.lmdata/config.local" 2>/dev/null | sort -u
+}
 
 # Tracked paths under the word being completed: each NAME.lmd offered as
 # NAME, plus folders to descend into.
@@ -72,12 +80,34 @@ _lmdata()
     case $cmd in
         init) ;;
         add) opts+=' -j --jobs' ;;
-        status) opts+=' --json --check --data' ;;
+        status) opts+=' --json --check --data -c --remote -r' ;;
+        push) opts+=' -r --remote -j --jobs --json --rev --all-branches --all-tags --all-commits --workspace' ;;
+        fetch) opts+=' -r --remote -j --jobs --json --rev' ;;
+        pull) opts+=' -r --remote -j --jobs -f --force --json --rev' ;;
+        remote)
+            if ((cword == cmd_at + 1)); then
+                COMPREPLY=($(compgen -W 'add list remove rename default modify' -- "$cur"))
+                return
+            fi
+            local sub=${words[cmd_at+1]}
+            case $sub in
+                add) opts+=' -d --default' ;;
+                list) opts+=' --json -v' ;;
+                modify) opts+=' --local --unset' ;;
+            esac
+            if [[ $cur == -* ]]; then
+                COMPREPLY=($(compgen -W "$opts" -- "$cur"))
+            elif [[ $sub == modify && $prev != modify && $prev != -* && $(( cword - cmd_at )) -ge 3 ]]; then
+                COMPREPLY=($(compgen -W 'url endpoint region profile jobs addressing insecure anonymous max_tries multipart_threshold part_size access_key_id secret_access_key session_token' -- "$cur"))
+            elif [[ $sub == remove || $sub == rename || $sub == default || $sub == modify ]]; then
+                COMPREPLY=($(compgen -W "$(_lmdata_remotes)" -- "$cur"))
+            fi
+            return ;;
         checkout) opts+=' -f --force --at' ;;
         ls) opts+=' --json --at' ;;
         rm) ;;
-        fsck) opts+=' --repair --json' ;;
-        gc) opts+=' -n --dry-run --workspace --json -a --all-branches -T --all-tags -A --all-commits --rev --keep-since' ;;
+        fsck) opts+=' --repair --json --remote -r --read-data' ;;
+        gc) opts+=' -n --dry-run --workspace --json -a --all-branches -T --all-tags -A --all-commits --rev --keep-since --remote -r --grace' ;;
         commit) opts+=' -m --message -F --file -n --no-verify' ;;
         diff) opts+=' --stat --json --exit-code --at' ;;
         log) opts+=' -n --max-count --since --until --oneline --json' ;;
@@ -96,7 +126,11 @@ _lmdata()
         *) return ;;
     esac
 
-    if [[ $cmd == add && ( $prev == -j || $prev == --jobs ) ]]; then
+    if [[ ( $cmd == add || $cmd == push || $cmd == fetch || $cmd == pull ) && ( $prev == -j || $prev == --jobs ) ]]; then
+        return
+    fi
+    if [[ $prev == -r || $prev == --remote ]]; then
+        COMPREPLY=($(compgen -W "$(_lmdata_remotes)" -- "$cur"))
         return
     fi
     if [[ $cur == -* ]]; then
@@ -108,7 +142,7 @@ _lmdata()
             compopt -o filenames 2>/dev/null
             local IFS=$'\n'
             COMPREPLY=($(compgen -f -X '*.lmd' -- "$cur")) ;;
-        status|checkout|ls|rm)
+        status|checkout|ls|rm|push|fetch|pull)
             compopt -o filenames 2>/dev/null
             [[ $cmd == checkout || $cmd == ls ]] && ((cword == cmd_at + 1)) && _lmdata_revs "$cur"
             _lmdata_tracked "$cur" ;;

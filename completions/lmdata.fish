@@ -2,7 +2,7 @@
 # options, any path for `add`, tracked paths (NAME for each NAME.lmd) and
 # folders for status/checkout/ls/rm.
 
-set -l __lmdata_cmds init add status checkout ls rm fsck gc help commit diff log cat hooks
+set -l __lmdata_cmds init add status checkout ls rm fsck gc help commit diff log cat hooks remote push fetch pull
 
 # Tracked paths under the token being completed, plus folders to descend into.
 function __lmdata_tracked
@@ -33,10 +33,14 @@ complete -c lmdata -n "not __fish_seen_subcommand_from $__lmdata_cmds" -a ls -d 
 complete -c lmdata -n "not __fish_seen_subcommand_from $__lmdata_cmds" -a rm -d 'Stop tracking data (it stays on disk)'
 complete -c lmdata -n "not __fish_seen_subcommand_from $__lmdata_cmds" -a fsck -d 'Verify the object store'
 complete -c lmdata -n "not __fish_seen_subcommand_from $__lmdata_cmds" -a gc -d 'Delete objects no manifest references'
+complete -c lmdata -n "not __fish_seen_subcommand_from $__lmdata_cmds" -a remote -d 'Add, list, remove, rename or configure remotes'
+complete -c lmdata -n "not __fish_seen_subcommand_from $__lmdata_cmds" -a push -d 'Upload what a remote lacks'
+complete -c lmdata -n "not __fish_seen_subcommand_from $__lmdata_cmds" -a fetch -d 'Download (verified) what the store lacks'
+complete -c lmdata -n "not __fish_seen_subcommand_from $__lmdata_cmds" -a pull -d 'Fetch, then check out'
 complete -c lmdata -n "not __fish_seen_subcommand_from $__lmdata_cmds" -a help -d 'Show the help of a command'
 
 # help COMMAND
-complete -c lmdata -n '__fish_seen_subcommand_from help' -a 'init add status checkout ls rm fsck gc commit diff log cat hooks'
+complete -c lmdata -n '__fish_seen_subcommand_from help' -a 'init add status checkout ls rm fsck gc commit diff log cat hooks remote push fetch pull'
 
 # add [-j N] PATH...
 complete -c lmdata -n '__fish_seen_subcommand_from add' -s j -l jobs -x -d 'Read, hash and compress with N threads'
@@ -96,3 +100,46 @@ complete -c lmdata -n '__fish_seen_subcommand_from gc' -s T -l all-tags -d 'Keep
 complete -c lmdata -n '__fish_seen_subcommand_from gc' -s A -l all-commits -d 'Keep every reachable version'
 complete -c lmdata -n '__fish_seen_subcommand_from gc' -l rev -x -a '(__lmdata_revs)' -d 'Keep this version'
 complete -c lmdata -n '__fish_seen_subcommand_from gc' -l keep-since -x -d 'Keep versions since DATE'
+
+# Remote names from .lmdata/config.
+function __lmdata_remotes
+    set -l top (git rev-parse --show-toplevel 2>/dev/null); or return
+    sed -n 's/^[[:space:]]*\[remote "\([^"]*\)"\].*/\1/p' $top/.lmdata/config $top/.lmdata/config.local 2>/dev/null | sort -u
+end
+
+# status -c/--remote [-r NAME]
+complete -c lmdata -n '__fish_seen_subcommand_from status' -s c -l remote -d 'Compare with a remote: pushed, not pushed, missing'
+complete -c lmdata -n '__fish_seen_subcommand_from status' -s r -x -a '(__lmdata_remotes)' -d 'The remote for -c'
+
+# push / fetch / pull [-r NAME] [-j N] [--json] [PATH...]
+complete -c lmdata -n '__fish_seen_subcommand_from push fetch pull' -s r -l remote -x -a '(__lmdata_remotes)' -d 'The remote'
+complete -c lmdata -n '__fish_seen_subcommand_from push fetch pull' -s j -l jobs -x -d 'Parallel transfers'
+complete -c lmdata -n '__fish_seen_subcommand_from push fetch pull' -l json -d 'Print a JSON summary'
+complete -c lmdata -n '__fish_seen_subcommand_from pull' -s f -l force -d 'Overwrite local changes'
+complete -c lmdata -n '__fish_seen_subcommand_from push fetch pull' -a '(__lmdata_tracked)'
+
+# remote add|list|remove|rename|default|modify
+set -l __lmdata_remote_subs add list remove rename default modify
+complete -c lmdata -n "__fish_seen_subcommand_from remote; and not __fish_seen_subcommand_from $__lmdata_remote_subs" -a "$__lmdata_remote_subs"
+complete -c lmdata -n '__fish_seen_subcommand_from remote; and __fish_seen_subcommand_from add' -s d -l default -d 'Make it the default'
+complete -c lmdata -n '__fish_seen_subcommand_from remote; and __fish_seen_subcommand_from list' -l json -d 'Print JSON (secrets masked)'
+complete -c lmdata -n '__fish_seen_subcommand_from remote; and __fish_seen_subcommand_from modify' -l local -d 'Write to .lmdata/config.local'
+complete -c lmdata -n '__fish_seen_subcommand_from remote; and __fish_seen_subcommand_from modify' -l unset -d 'Remove the setting'
+complete -c lmdata -n '__fish_seen_subcommand_from remote; and __fish_seen_subcommand_from remove rename default modify' -a '(__lmdata_remotes)'
+
+# fsck --remote [-r NAME] [--read-data]
+complete -c lmdata -n '__fish_seen_subcommand_from fsck' -l remote -d 'Check the remote instead of the local store'
+complete -c lmdata -n '__fish_seen_subcommand_from fsck' -s r -x -a '(__lmdata_remotes)' -d 'The remote to check'
+complete -c lmdata -n '__fish_seen_subcommand_from fsck' -l read-data -d 'With --remote: read and hash every pack'
+
+# gc --remote --workspace [-r NAME] [--grace SECONDS]
+complete -c lmdata -n '__fish_seen_subcommand_from gc' -l remote -d 'Collect the garbage of a remote'
+complete -c lmdata -n '__fish_seen_subcommand_from gc' -s r -x -a '(__lmdata_remotes)' -d 'The remote'
+complete -c lmdata -n '__fish_seen_subcommand_from gc' -l grace -x -d 'Seconds a remote pack must have been seen'
+
+# push/fetch/pull --rev; push scopes
+complete -c lmdata -n '__fish_seen_subcommand_from push fetch pull' -l rev -x -a '(__lmdata_revs)' -d 'The data of this version'
+complete -c lmdata -n '__fish_seen_subcommand_from push' -l all-branches -d 'Every branch tip'
+complete -c lmdata -n '__fish_seen_subcommand_from push' -l all-tags -d 'Every tagged version'
+complete -c lmdata -n '__fish_seen_subcommand_from push' -l all-commits -d 'Every reachable version'
+complete -c lmdata -n '__fish_seen_subcommand_from push' -l workspace -d 'The work tree too'

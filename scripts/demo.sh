@@ -175,4 +175,14 @@ run lmdata gc --dry-run
 [ "$(du -sb .lmdata/cache | cut -f1)" = "$before" ] || fail "gc --dry-run changed the store"
 run lmdata fsck
 
+step "push to a folder remote, then a fresh clone pulls the same bytes"
+run lmdata remote add -d origin "$tmp/remote"
+run lmdata remote list
+run git commit -q -m "remote origin" .lmdata/config
+run lmdata push
+run lmdata status -c --check
+run git clone -q "$PWD" "$tmp/clone"
+(cd "$tmp/clone" && run lmdata pull) || fail "pull in the clone failed"
+[ "$(file_sha "$tmp/clone/data/train.jsonl")" = "$v2_sha" ] || fail "the clone did not get v2"
+
 printf '\ndemo: all steps behaved as expected\n'

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "lmdata/sync.h"
 
 struct fsck_ctx {
 	bool json;
@@ -70,30 +71,48 @@ static void problem(const lmd_fsck_problem *p, void *payload)
 int cmd_fsck(int argc, char **argv)
 {
 	static const struct option opts[] = { { "json", no_argument, NULL, 'J' },
-					      { "repair", no_argument, NULL, 'R' }, { 0 } };
+					      { "repair", no_argument, NULL, 'P' },
+					      { "remote", no_argument, NULL, 'R' },
+					      { "read-data", no_argument, NULL, 'D' }, { 0 } };
 	unsigned flags = 0;
 	struct fsck_ctx c = { 0 };
+	lmd_sync_opts so = { 0 };
+	bool remote = false, read_data = false;
 	lmd_fsck_stats st;
 	lmd_repo *r;
 	int o, rc;
 
-	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "r:", opts, NULL)) != -1) {
 		if (o == 'J')
 			c.json = true;
 		else if (o == 'R')
+			remote = true;
+		else if (o == 'P')
 			flags |= LMD_FSCK_REPAIR;
+		else if (o == 'r')
+			remote = true, so.remote = optarg;
+		else if (o == 'D')
+			read_data = true;
 		else
 			return cli_usage_error("fsck", "unknown option");
 	}
-	if (optind < argc)
-		return cli_usage_error("fsck", "takes no paths");
+	if (read_data && !remote)
+		return cli_usage_error("fsck", "--read-data goes with --remote");
+	if (optind < argc && !remote)
+		return cli_usage_error("fsck", "takes no paths (but 'fsck --remote' does)");
+	so.paths = (const char *const *)argv + optind;
+	so.npaths = (size_t)(argc - optind);
 	if ((rc = cli_open_repo(&r)))
 		return rc;
 	if (c.json)
 		printf("{\n  \"problems\": [");
-	rc = lmd_fsck_ext(r, flags, problem, &c, &st);
-	if (!c.json)
-		flush_hidden(&c);
+	if (remote) {
+		rc = lmd_remote_fsck(r, &so, read_data ? LMD_REMOTE_FSCK_READ_DATA : 0, problem, &c, &st);
+	} else {
+		rc = lmd_fsck_ext(r, flags, problem, &c, &st);
+		if (!c.json)
+			flush_hidden(&c);
+	}
 	if (c.json)
 		printf("%s],\n  \"packs\": %llu, \"objects\": %llu, \"bytes\": %llu, \"dropped\": %llu, "
 		       "\"clean\": %s\n}\n",
@@ -102,13 +121,20 @@ int cmd_fsck(int argc, char **argv)
 	if (rc < 0) {
 		rc = cli_fail(rc);
 	} else {
-		if (!c.json && !g_cli.quiet)
+		if (!c.json && !g_cli.quiet && remote)
+			printf("%s: %llu packs, %llu objects on the remote%s%s\n", rc ? "problems found" : "ok",
+			       (unsigned long long)st.packs, (unsigned long long)st.objects,
+			       read_data ? ", read in full: " : "", read_data ? lmd_human_size(st.bytes) : "");
+		else if (!c.json && !g_cli.quiet)
 			printf("%s: %llu packs, %llu objects, %s verified\n", rc ? "problems found" : "ok",
 			       (unsigned long long)st.packs, (unsigned long long)st.objects, lmd_human_size(st.bytes));
 		if (st.dropped && !c.json && !g_cli.quiet)
 			printf("repaired: dropped %llu damaged object%s; the files named above need their data again\n",
 			       (unsigned long long)st.dropped, st.dropped == 1 ? "" : "s");
-		if (rc && !c.json)
+		if (rc && !c.json && remote)
+			fprintf(stderr, "lmdata: the remote lacks or has damaged data; push again from a clone that "
+					"has it ('lmdata push')\n");
+		else if (rc && !c.json)
 			fprintf(stderr, "lmdata: the store is damaged: run 'lmdata fsck --repair' to drop the damaged "
 					"objects, then re-add them from a good copy with 'lmdata add', or fetch them "
 					"with 'lmdata pull'\n");

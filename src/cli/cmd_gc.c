@@ -2,8 +2,10 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
+#include "commands.h"
 #include "lmdata/history.h"
 
 int cmd_gc(int argc, char **argv)
@@ -17,7 +19,7 @@ int cmd_gc(int argc, char **argv)
 					      { "keep-since", required_argument, NULL, 's' },
 					      { "json", no_argument, NULL, 'J' }, { 0 } };
 	lmd_gc_opts go = { .grace = -1 };
-	const char **revs = calloc((size_t)argc + 1, sizeof(*revs));
+	const char **revs;
 	const char *since = NULL;
 	unsigned flags = 0;
 	bool json = false;
@@ -25,6 +27,10 @@ int cmd_gc(int argc, char **argv)
 	lmd_repo *r = NULL;
 	int o, rc;
 
+	for (int i = 1; i < argc; i++) /* gc --remote lives in cmd_gc_remote.c */
+		if (!strcmp(argv[i], "--remote"))
+			return cmd_gc_remote(argc, argv);
+	revs = calloc((size_t)argc + 1, sizeof(*revs));
 	if (!revs)
 		return cli_fail(-ENOMEM);
 	while ((o = getopt_long(argc, argv, "naTA", opts, NULL)) != -1) {

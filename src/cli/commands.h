@@ -19,6 +19,11 @@ int cmd_commit(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_log(int argc, char **argv);
 int cmd_hooks(int argc, char **argv);
+int cmd_remote(int argc, char **argv);
+int cmd_push(int argc, char **argv);
+int cmd_fetch(int argc, char **argv);
+int cmd_pull(int argc, char **argv);
+int cmd_gc_remote(int argc, char **argv);
 
 #define USAGE_INIT \
 	"usage: lmdata init\n\n" \
@@ -30,13 +35,17 @@ int cmd_hooks(int argc, char **argv);
 	"ignore PATH in its folder's .gitignore, and stage both in git.\n\n" \
 	"  -j, --jobs N   worker threads for hashing and compression (default: cores)\n"
 #define USAGE_STATUS \
-	"usage: lmdata status [--check] [--data] [--json] [PATH...]\n\n" \
+	"usage: lmdata status [--check] [--data] [--json] [PATH...]\n" \
+	"       lmdata status -c [-r NAME] [--check] [--json] [PATH...]\n\n" \
 	"Show tracked data that differs from its manifests, and manifests git has\n" \
-	"not committed.\n\n" \
-	"  --check   print nothing when clean; exit 1 when anything is dirty\n" \
-	"  --data    only data that differs from its manifest (not manifests git\n" \
-	"            has not committed): what a pre-commit hook checks\n" \
-	"  --json    machine-readable output\n"
+	"not committed.  With -c, show per dataset what is pushed to the remote,\n" \
+	"not pushed (objects, bytes) or missing locally.\n\n" \
+	"  --check        print nothing when clean; exit 1 when anything is dirty\n" \
+	"  --data         only data that differs from its manifest (not manifests git\n" \
+	"                 has not committed): what a pre-commit hook checks\n" \
+	"  --json         machine-readable output\n" \
+	"  -c, --remote   compare the store with the remote instead of the work tree\n" \
+	"  -r NAME        the remote to compare with (default: the default remote)\n"
 #define USAGE_CHECKOUT \
 	"usage: lmdata checkout [-f] [PATH...]\n" \
 	"   or: lmdata checkout [-f] (REV | --at DATE) [--] [PATH...]\n\n" \
@@ -114,20 +123,30 @@ int cmd_hooks(int argc, char **argv);
 	"Stop tracking PATH: remove PATH.lmd and its .gitignore line and stage both.\n" \
 	"The data itself stays on disk.\n"
 #define USAGE_FSCK \
-	"usage: lmdata fsck [--repair] [--json]\n\n" \
+	"usage: lmdata fsck [--repair] [--json]\n" \
+	"       lmdata fsck --remote [-r NAME] [--read-data] [--json] [PATH...]\n\n" \
 	"Re-verify every pack and object against its hash, and that every object the\n" \
 	"manifests need is present.  Exit 1 naming damaged objects and the files\n" \
-	"that use them.\n\n" \
-	"  --repair   drop damaged objects (their packs are rewritten without\n" \
-	"             them) so 'lmdata add' of a good copy, or a fetch, stores\n" \
-	"             them again; still exits 1 while files lack their data\n" \
-	"  --json     machine-readable output\n"
+	"that use them.  With --remote, check instead that the remote has every\n" \
+	"object the data (or PATH...) needs, and with --read-data that every pack\n" \
+	"on it hashes to its name.\n\n" \
+	"  --repair      drop damaged objects (their packs are rewritten without\n" \
+	"                them) so 'lmdata add' of a good copy, or a fetch, stores\n" \
+	"                them again; still exits 1 while files lack their data\n" \
+	"  --json        machine-readable output\n" \
+	"  --remote      check the remote (the default one, or -r NAME)\n" \
+	"  -r NAME       the remote to check\n" \
+	"  --read-data   with --remote: download and hash every pack\n"
 #define USAGE_GC \
-	"usage: lmdata gc [-n] [--json] SCOPE...\n\n" \
+	"usage: lmdata gc [-n] [--json] SCOPE...\n" \
+	"       lmdata gc --remote SCOPE... [-r NAME] [--grace SECONDS] [-n] [--json]\n\n" \
 	"Delete objects that no kept version needs.  The work tree's manifests are\n" \
 	"always kept; once the repository has commits, say which versions to keep too\n" \
 	"(gc refuses otherwise; --dry-run alone shows the --workspace result).  Packs\n" \
-	"written in the last hour are never touched, so a concurrent add loses nothing.\n\n" \
+	"written in the last hour are never touched, so a concurrent add loses nothing.\n" \
+	"With --remote, delete the remote's packs that hold nothing the kept versions\n" \
+	"need (same scopes), once this clone has seen them there for --grace seconds\n" \
+	"(default 3600); packs partly garbage are kept.\n\n" \
 	"  -n, --dry-run        say what would be deleted, delete nothing\n" \
 	"  --workspace          only the work tree's manifests\n" \
 	"  -a, --all-branches   the tip of every local branch\n" \
@@ -136,5 +155,62 @@ int cmd_hooks(int argc, char **argv);
 	"  --rev REV            this commit (repeatable)\n" \
 	"  --keep-since DATE    every reachable commit made at or after DATE\n" \
 	"  --json               machine-readable output\n"
+
+#define USAGE_REMOTE \
+	"usage: lmdata remote [list] [--json] [-v]\n" \
+	"       lmdata remote add [-d|--default] NAME URL\n" \
+	"       lmdata remote remove NAME\n" \
+	"       lmdata remote rename OLD NEW\n" \
+	"       lmdata remote default NAME\n" \
+	"       lmdata remote modify [--local] [--unset] NAME KEY [VALUE]\n\n" \
+	"Manage remotes: S3-compatible buckets (s3://bucket/prefix) and local folders\n" \
+	"(/path or file:///path).  Settings live in .lmdata/config (committed);\n" \
+	"credentials only in .lmdata/config.local (--local, never committed).\n\n" \
+	"keys: url, endpoint, region, profile, jobs, addressing (auto|path|virtual),\n" \
+	"      insecure, anonymous, max_tries, multipart_threshold, part_size,\n" \
+	"      access_key_id, secret_access_key, session_token (these three need --local)\n\n" \
+	"  -d, --default   make the new remote the default\n" \
+	"  --local         write to .lmdata/config.local\n" \
+	"  --unset         remove the setting\n" \
+	"  --json          list as JSON (secrets masked)\n" \
+	"  -v              list every setting (secrets masked)\n"
+#define USAGE_PUSH \
+	"usage: lmdata push [-r NAME] [-j N] [--json] [--rev REV]... [--all-branches]\n" \
+	"                   [--all-tags] [--all-commits] [--workspace] [PATH...]\n\n" \
+	"Upload to the remote the packs holding objects that the tracked data (or\n" \
+	"PATH...) needs and the remote lacks: packs first, then their indexes.\n" \
+	"Interrupted pushes resume: a rerun sends only what is missing.  By default\n" \
+	"the work tree's manifests; with --rev or a scope, those versions instead\n" \
+	"(add --workspace to include the work tree too).\n\n" \
+	"  -r, --remote NAME   the remote (default: the default remote)\n" \
+	"  -j, --jobs N        parallel transfers (default: the remote's jobs, 8)\n" \
+	"  --rev REV           the data of this commit, tag or branch (repeatable)\n" \
+	"  --all-branches      the tip of every local branch\n" \
+	"  --all-tags          every tagged commit\n" \
+	"  --all-commits       every commit reachable from any ref\n" \
+	"  --workspace         the work tree's manifests (with the above)\n" \
+	"  --json              print a JSON summary\n"
+#define USAGE_FETCH \
+	"usage: lmdata fetch [-r NAME] [-j N] [--json] [--rev REV]... [PATH...]\n\n" \
+	"Download into the local store the objects the tracked data (or PATH...)\n" \
+	"needs and the store lacks, by byte ranges of the remote's packs.  Every\n" \
+	"object is checked against its sha256 before it is stored.  The work tree\n" \
+	"is not touched (see 'lmdata pull').\n\n" \
+	"  -r, --remote NAME   the remote (default: the default remote)\n" \
+	"  -j, --jobs N        parallel transfers (default: the remote's jobs, 8)\n" \
+	"  --rev REV           the data of this version instead of the work tree's\n" \
+	"                      (repeatable)\n" \
+	"  --json              print a JSON summary\n"
+#define USAGE_PULL \
+	"usage: lmdata pull [-r NAME] [-j N] [-f] [--json] [--rev REV] [PATH...]\n\n" \
+	"Fetch, then check out: make the tracked data (or PATH...) match the\n" \
+	"manifests, with objects from the remote.  With --rev, that version's\n" \
+	"manifests and data (as 'lmdata checkout REV').  In CI: git clone, then\n" \
+	"'lmdata pull --rev v1.3' with credentials in the environment.\n\n" \
+	"  -r, --remote NAME   the remote (default: the default remote)\n" \
+	"  -j, --jobs N        parallel transfers (default: the remote's jobs, 8)\n" \
+	"  -f, --force         overwrite local changes (as 'checkout -f')\n" \
+	"  --rev REV           fetch and check out this version\n" \
+	"  --json              print a JSON summary\n"
 
 #endif

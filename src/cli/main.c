@@ -25,6 +25,10 @@ static const cli_command commands[] = {
 	{ "rm", cmd_rm, "stop tracking data (the data stays)", USAGE_RM },
 	{ "fsck", cmd_fsck, "verify every object in the store", USAGE_FSCK },
 	{ "gc", cmd_gc, "delete objects no manifest needs", USAGE_GC },
+	{ "remote", cmd_remote, "add, list, remove, rename, default or modify remotes", USAGE_REMOTE },
+	{ "push", cmd_push, "upload what a remote lacks", USAGE_PUSH },
+	{ "fetch", cmd_fetch, "download (verified) what the local store lacks", USAGE_FETCH },
+	{ "pull", cmd_pull, "fetch, then checkout", USAGE_PULL },
 	{ "hooks", cmd_hooks, "install git hooks (pre-commit, post-checkout, pre-push)", USAGE_HOOKS },
 	{ "help", cmd_help, "show help for a command", "usage: lmdata help [COMMAND]\n" },
 };

@@ -41,7 +41,11 @@ static const char *const bodies[] = {
 	"\techo \"lmdata: no data remote configured, data not pushed (add one with 'lmdata remote add')\" >&2\n"
 	"\texit 0\n"
 	"fi\n"
-	"exec \"$LMDATA\" push\n",
+	/* The data of the commits being pushed (their tips) and of the work tree. */
+	"revs=$(printf '%s\\n' \"$input\" | while read -r lref lsha rref rsha; do\n"
+	"\tcase $lsha in *[!0]*) printf ' --rev %s' \"$lsha\" ;; esac\n"
+	"done)\n"
+	"exec \"$LMDATA\" push --workspace $revs\n",
 };
 
 static char *script(int i, const char *self)

@@ -1,0 +1,100 @@
+/*
+ * Private parts of remote syncing shared by sync_remote.c (configured
+ * remotes), sync_ridx.c (the cached copy of a remote's pack indexes),
+ * sync_need.c (what datasets need) and sync_push.c / sync_fetch.c /
+ * sync_status.c.
+ */
+#ifndef LMD_SYNC_INT_H
+#define LMD_SYNC_INT_H
+
+#include "lmdata/remote.h"
+#include "lmdata/sync.h"
+#include "oidset.h"
+#include "repo_int.h"
+
+/* ---- configured remotes (sync_remote.c) ---- */
+
+/*
+ * Open the backend of remote `name` (resolved: NULL is the default), with
+ * config.local's settings over config's.  jobs 0: the remote's setting.
+ * ret_name gets the resolved name (malloc'd).
+ */
+int lmd__remote_open(lmd_repo *r, const char *name, unsigned jobs, lmd_backend **ret_b, char **ret_name);
+/* .lmdata/state/remote-NAME (malloc'd). */
+char *lmd__remote_state_dir(lmd_repo *r, const char *name);
+
+/* ---- a remote's pack indexes (sync_ridx.c) ---- */
+
+typedef struct lmd_ridx_pack {
+	lmd_oid id;
+	uint8_t *idx;        /* the whole verified index file (malloc'd) */
+	size_t idx_len;
+	uint32_t count;
+	uint64_t pack_size;  /* as listed */
+} lmd_ridx_pack;
+
+typedef struct lmd_ridx {
+	lmd_ridx_pack *packs;   /* complete packs on the remote (index present) */
+	size_t n;
+	/* .pack keys seen without an index (interrupted pushes), with sizes */
+	lmd_oid *partial;
+	uint64_t *partial_size;
+	size_t npartial;
+	uint64_t requests;
+} lmd_ridx;
+
+/* One listing of packs/: fills the pack ids and sizes, loads no index. */
+int lmd__ridx_list(lmd_backend *b, lmd_ridx *ri);
+/*
+ * Make every listed pack's index available: from the cache folder, else
+ * downloaded (in parallel), verified (trailer hash, pack id) and cached.
+ */
+int lmd__ridx_load(lmd_backend *b, lmd_ridx *ri, const char *cache_dir, unsigned jobs);
+bool lmd__ridx_has_pack(const lmd_ridx *ri, const lmd_oid *pack_id);
+/* Find an object in the loaded indexes (type 0: any); ret_pack is an index into packs. */
+int lmd__ridx_find(const lmd_ridx *ri, const lmd_oid *id, int type, size_t *ret_pack, lmd_loc *ret_loc);
+/* The same, in one pack only. */
+int lmd__ridx_find_in(const lmd_ridx *ri, size_t pack, const lmd_oid *id, int type, lmd_loc *ret_loc);
+void lmd__ridx_release(lmd_ridx *ri);
+/* Validate an index file's bytes for pack_id (sizes, fanout, trailer). */
+int lmd__idx_check(const uint8_t *p, size_t n, const lmd_oid *pack_id);
+
+/* ---- what datasets need (sync_need.c) ---- */
+
+typedef struct lmd_need {
+	lmd_oid id;
+	uint8_t type;       /* 0 when not in the local store */
+	uint32_t len;
+	uint32_t lpack;     /* local pack (when type != 0) */
+} lmd_need;
+
+typedef struct lmd_needs {
+	lmd_need *v;
+	size_t n, cap;
+	lmd_oidset seen;
+	uint64_t unreadable;   /* trees/file lists missing locally: not descended */
+} lmd_needs;
+
+/* Add what the dataset at path (described by m) needs, from the local store. */
+int lmd__needs_collect(lmd_store *s, const char *path, const lmd_manifest *m, lmd_needs *n);
+void lmd__needs_release(lmd_needs *n);
+/* A dataset of a chosen version: where it lives and its manifest. */
+typedef struct lmd_sync_root {
+	char *path;
+	lmd_manifest m;
+} lmd_sync_root;
+
+/*
+ * The datasets of the versions o chooses (see lmd_sync_opts), limited to
+ * o->paths, each distinct manifest id once.
+ */
+int lmd__sync_roots(lmd_repo *r, const lmd_sync_opts *o, lmd_sync_root **ret, size_t *ret_n);
+void lmd__sync_roots_free(lmd_sync_root *v, size_t n);
+
+/* Selected datasets (all when npaths is 0); paths resolved against the top. */
+int lmd__selected_datasets(lmd_repo *r, const char *const *paths, size_t npaths, lmd_dataset **ret,
+			   size_t *ret_n);
+
+#define LMD_REMOTE_PACK_PREFIX "packs/"
+
+#endif
