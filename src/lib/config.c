@@ -19,6 +19,7 @@ struct line {
 
 struct lmd_config {
 	char *path;
+	unsigned mode;
 	struct line *lines;
 	size_t n, cap;
 };
@@ -63,6 +64,7 @@ int lmd_config_load(const char *path, lmd_config **ret)
 		free(c);
 		return -ENOMEM;
 	}
+	c->mode = 0644;
 	r = lmd_read_file(path, 1u << 20, &b);
 	if (r == -ENOENT) {
 		lmd_error_clear();
@@ -359,7 +361,7 @@ int lmd_config_write(const lmd_config *c)
 	for (size_t i = 0; i < c->n && r == 0; i++)
 		r = lmd_buf_printf(&b, "%s\n", c->lines[i].text);
 	if (r == 0)
-		r = lmd_write_file_atomic(c->path, b.ptr ? b.ptr : (uint8_t *)"", b.len, 0644);
+		r = lmd_write_file_atomic(c->path, b.ptr ? b.ptr : (uint8_t *)"", b.len, (mode_t)c->mode);
 	lmd_buf_release(&b);
 	return r;
 }
@@ -374,4 +376,9 @@ int lmd_config_foreach(const lmd_config *c, const char *prefix, lmd_config_cb cb
 				return r;
 		}
 	return 0;
+}
+
+void lmd_config_set_mode(lmd_config *c, unsigned mode)
+{
+	c->mode = mode;
 }

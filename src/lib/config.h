@@ -30,6 +30,8 @@ int lmd_config_set(lmd_config *c, const char *key, const char *value);  /* value
 /* Remove a whole section ("remote.origin"). */
 int lmd_config_remove_section(lmd_config *c, const char *section);
 int lmd_config_write(const lmd_config *c);
+/* The mode a rewrite creates the file with (default 0644; 0600 for secrets). */
+void lmd_config_set_mode(lmd_config *c, unsigned mode);
 /* Visit every key with the given section prefix ("remote."), in file order. */
 typedef int (*lmd_config_cb)(const char *key, const char *value, void *payload);
 int lmd_config_foreach(const lmd_config *c, const char *prefix, lmd_config_cb cb, void *payload);

@@ -75,26 +75,39 @@ int lmd_sha256_final(lmd_sha256 *h, lmd_oid *ret)
 	return 0;
 }
 
+/* One context per thread for the one-shot helper, freed when the thread
+ * exits (a key destructor) or, for the main thread, at exit. */
+static pthread_key_t tls_key;
+static pthread_once_t tls_once = PTHREAD_ONCE_INIT;
 static _Thread_local lmd_sha256 *tls_ctx;
 
-static void free_tls(void)
+static void tls_destroy(void *p)
 {
-	/* Contexts of exiting worker threads are small; the main thread's is
-	 * freed here at exit so leak checkers stay quiet. */
-	lmd_sha256_free(tls_ctx);
+	lmd_sha256_free(p);
+}
+
+static void free_main_ctx(void)
+{
+	lmd_sha256 *h = pthread_getspecific(tls_key);
+	pthread_setspecific(tls_key, NULL);
+	lmd_sha256_free(h);
 	tls_ctx = NULL;
+}
+
+static void tls_init(void)
+{
+	pthread_key_create(&tls_key, tls_destroy);
+	atexit(free_main_ctx);
 }
 
 int lmd_sha256_buf(const void *data, size_t n, lmd_oid *ret)
 {
 	int r;
 	if (!tls_ctx) {
-		static int registered;
-		r = lmd_sha256_new(&tls_ctx);
-		if (r < 0)
+		pthread_once(&tls_once, tls_init);
+		if ((r = lmd_sha256_new(&tls_ctx)) < 0)
 			return r;
-		if (!__atomic_exchange_n(&registered, 1, __ATOMIC_ACQ_REL))
-			atexit(free_tls);
+		pthread_setspecific(tls_key, tls_ctx);
 	}
 	if ((r = lmd_sha256_init(tls_ctx)) < 0 ||
 	    (r = lmd_sha256_update(tls_ctx, data, n)) < 0)

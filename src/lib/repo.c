@@ -35,6 +35,8 @@ static int load_settings(lmd_repo *r)
 	}
 	if ((rc = lmd_config_load(p, &r->cfg)) < 0 || (rc = lmd_config_load(pl, &r->cfg_local)) < 0)
 		goto done;
+	/* config.local holds secrets: created private, never 0644 even briefly. */
+	lmd_config_set_mode(r->cfg_local, 0600);
 	if ((rc = lmd_config_get_u64(r->cfg, "chunk.min", 4096, 16u << 20, &mn)) < 0 ||
 	    (rc = lmd_config_get_u64(r->cfg, "chunk.avg", 16384, 16u << 20, &avg)) < 0 ||
 	    (rc = lmd_config_get_u64(r->cfg, "chunk.max", 65536, 16u << 20, &mx)) < 0 ||

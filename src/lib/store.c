@@ -359,10 +359,10 @@ int lmd_store_read_block(lmd_store *s, const lmd_loc *loc, lmd_zctx *z, lmd_bloc
 {
 	char hex[LMD_OID_HEXSZ + 1];
 	uint8_t *buf;
-	uint64_t size;
+	uint64_t size = 0;
 	lmd_oid pid;
 	ssize_t n;
-	int fd, r;
+	int fd = -1, r;
 
 	if ((r = pack_fd_size(s, loc->pack, &fd, &size, &pid)) < 0)
 		return r;
@@ -524,7 +524,7 @@ int lmd_store_verify_pack(lmd_store *s, uint32_t pack, lmd_zctx *z, lmd_bad_cb b
 	enum { BUF = 1 << 20 };
 	lmd_sha256 *h = NULL;
 	uint8_t *buf = NULL, tr[LMD_PACK_TRAILER];
-	uint64_t size, off;
+	uint64_t size = 0, off;
 	lmd_oid pid, got;
 	int fd, r, bad = 0;
 

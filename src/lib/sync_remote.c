@@ -73,9 +73,9 @@ static int need_remote(lmd_repo *r, const char *name)
 static int write_local(lmd_repo *r)
 {
 	char *p = lmd_path_join(r->lmdir, "config.local");
-	int rc = lmd_config_write(r->cfg_local);
+	int rc = lmd_config_write(r->cfg_local);   /* created 0600 (repo.c) */
 	if (rc == 0 && p)
-		chmod(p, 0600);
+		chmod(p, 0600);                     /* and tightened if it predates that */
 	free(p);
 	return rc;
 }

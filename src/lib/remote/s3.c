@@ -342,7 +342,7 @@ static void put_file_op(s3_op *op, const char *key, const char *path, uint64_t s
 static int s3_put_file(lmd_backend *b, const char *key, const char *path)
 {
 	s3_backend *s3 = (s3_backend *)b;
-	uint64_t size;
+	uint64_t size = 0;
 	s3_op op;
 	int r = file_size(path, &size);
 
