@@ -562,32 +562,15 @@ int lmd_checkout(lmd_repo *r, const char *const *paths, size_t n, unsigned flags
 
 	if ((rc = lmd__datasets(r, &ds, &nds)) < 0)
 		return rc;
-	sel = lmd_calloc(n ? n : 1, sizeof(*sel));
 	items = lmd_calloc(nds ? nds : 1, sizeof(*items));
-	if (!sel || !items) {
+	if (!items) {
 		rc = -ENOMEM;
 		goto done;
 	}
-	for (size_t i = 0; i < n; i++) {
-		size_t l;
-		if ((rc = lmd__resolve(r, paths[i], &sel[i])) < 0)
-			goto done;
-		l = strlen(sel[i]);
-		if (l > 4 && !strcmp(sel[i] + l - 4, ".lmd"))
-			sel[i][l - 4] = '\0';
-		bool any = false;
-		for (size_t k = 0; k < nds && !any; k++)
-			any = lmd__path_selects(sel[i], ds[k].path);
-		if (!any) {
-			rc = lmd_error_set(LMD_EBADINPUT, "'%s' is not tracked by lmdata", paths[i]);
-			goto done;
-		}
-	}
+	if ((rc = lmd__selection(r, paths, n, ds, nds, &sel)) < 0)
+		goto done;
 	for (size_t i = 0; i < nds; i++) {
-		bool want = n == 0;
-		for (size_t j = 0; j < n && !want; j++)
-			want = lmd__path_selects(sel[j], ds[i].path);
-		if (!want)
+		if (!lmd__selected(sel, n, ds[i].path))
 			continue;
 		if ((rc = lmd__manifest_read(r, ds[i].mpath, &items[nitems].m)) < 0)
 			goto done;
@@ -598,9 +581,7 @@ done:
 	for (size_t i = 0; i < nitems; i++)
 		lmd_manifest_release(&items[i].m);
 	free(items);
-	for (size_t i = 0; sel && i < n; i++)
-		free(sel[i]);
-	free(sel);
+	lmd__selection_free(sel, n);
 	lmd__datasets_free(ds, nds);
 	return rc;
 }

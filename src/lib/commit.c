@@ -76,18 +76,12 @@ static int stage_manifests(lmd_repo *r, const char *const *paths, size_t n)
 	for (size_t i = 0; i < n; i++)
 		if ((rc = lmd__resolve_lexical(r, paths[i], &sel[i])) < 0)
 			goto done;
-	for (size_t i = 0; i < nds; i++) {
-		bool want = n == 0;
-		for (size_t j = 0; j < n && !want; j++)
-			want = lmd__path_selects(sel[j], ds[i].path);
-		if (want)
+	for (size_t i = 0; i < nds; i++)
+		if (lmd__selected(sel, n, ds[i].path))
 			stage[ns++] = ds[i].mpath;
-	}
 	rc = ns ? lmd_git_stage(r->git, stage, ns) : 0;
 done:
-	for (size_t i = 0; sel && i < n; i++)
-		free(sel[i]);
-	free(sel);
+	lmd__selection_free(sel, n);
 	free(stage);
 	lmd__datasets_free(ds, nds);
 	return rc;

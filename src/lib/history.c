@@ -350,13 +350,9 @@ int lmd__rev_manifests(lmd_repo *r, const lmd_rev *rev, char *const *sel, const 
 		size_t nds = 0;
 		if ((rc = lmd__datasets(r, &ds, &nds)) < 0)
 			return rc;
-		for (size_t i = 0; i < nds && rc >= 0; i++) {
-			bool want = n == 0;
-			for (size_t j = 0; j < n && !want; j++)
-				want = lmd__path_selects(sel[j], ds[i].path);
-			if (want)
+		for (size_t i = 0; i < nds && rc >= 0; i++)
+			if (lmd__selected(sel, n, ds[i].path))
 				rc = rm_push(&l, ds[i].mpath, "");
-		}
 		lmd__datasets_free(ds, nds);
 	}
 	if (rc < 0)
@@ -412,21 +408,13 @@ static int resolve_all(lmd_repo *r, const char *const *paths, size_t n, char ***
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++)
 		if ((rc = lmd__resolve_lexical(r, paths[i], &sel[i])) < 0) {
-			for (size_t j = 0; j < i; j++)
-				free(sel[j]);
-			free(sel);
+			lmd__selection_free(sel, i);
 			return rc;
 		}
 	*ret = sel;
 	return 0;
 }
 
-static void free_sel(char **sel, size_t n)
-{
-	for (size_t i = 0; sel && i < n; i++)
-		free(sel[i]);
-	free(sel);
-}
 
 /* ---- checkout REV ---- */
 
@@ -532,32 +520,11 @@ int lmd_checkout_rev(lmd_repo *r, const lmd_rev *rev, const char *const *paths, 
 done:
 	free(items);
 	lmd__rev_manifests_free(c.v, c.n);
-	free_sel(sel, n);
+	lmd__selection_free(sel, n);
 	return rc;
 }
 
 /* ---- ls REV ---- */
-
-struct ls_ctx {
-	lmd_ls_cb cb;
-	void *payload;
-	const char *dataset;
-	char *const *sel;
-	size_t nsel;
-};
-
-static int ls_file(const char *path, const lmd_tree_entry *e, void *payload)
-{
-	struct ls_ctx *c = payload;
-	bool want = c->nsel == 0;
-	for (size_t i = 0; i < c->nsel && !want; i++)
-		want = lmd__path_selects(c->sel[i], path);
-	if (want && c->cb) {
-		lmd_ls_entry le = { .path = path, .dataset = c->dataset, .mode = e->mode, .size = e->size, .id = e->id };
-		c->cb(&le, c->payload);
-	}
-	return 0;
-}
 
 int lmd_ls_rev(lmd_repo *r, const lmd_rev *rev, const char *const *paths, size_t n, lmd_ls_cb cb, void *payload)
 {
@@ -572,15 +539,15 @@ int lmd_ls_rev(lmd_repo *r, const lmd_rev *rev, const char *const *paths, size_t
 	if ((rc = lmd__repo_store(r, &store)) < 0 || (rc = lmd__rev_manifests(r, rev, sel, paths, n, &v, &nv)) < 0)
 		goto done;
 	for (size_t i = 0; i < nv && rc >= 0; i++) {
-		struct ls_ctx c = { cb, payload, v[i].path, sel, n };
-		lmd_walk_cbs cbs = { .file = ls_file };
+		lmd__ls_walk c = { cb, payload, v[i].path, sel, n };
+		lmd_walk_cbs cbs = { .file = lmd__ls_file };
 		rc = lmd_walk_manifest(store, v[i].path, &v[i].m, &cbs, &c);
 		if (rc == LMD_EMISSING)
 			lmd_error_wrap(rc, "fetch the data of '%s' with 'lmdata pull'", v[i].path);
 	}
 done:
 	lmd__rev_manifests_free(v, nv);
-	free_sel(sel, n);
+	lmd__selection_free(sel, n);
 	return rc < 0 ? rc : 0;
 }
 

@@ -486,6 +486,52 @@ bool lmd__path_selects(const char *sel, const char *dataset)
 	return !strncmp(sel, dataset, ld) && sel[ld] == '/';
 }
 
+bool lmd__selected(char *const *sel, size_t n, const char *path)
+{
+	for (size_t i = 0; i < n; i++)
+		if (lmd__path_selects(sel[i], path))
+			return true;
+	return n == 0;
+}
+
+void lmd__selection_free(char **sel, size_t n)
+{
+	for (size_t i = 0; sel && i < n; i++)
+		free(sel[i]);
+	free(sel);
+}
+
+int lmd__selection(lmd_repo *r, const char *const *paths, size_t n, const lmd_dataset *ds, size_t nds,
+		   char ***ret_sel)
+{
+	char **sel = lmd_calloc(n ? n : 1, sizeof(*sel));
+	int rc = 0;
+
+	if (!sel)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		size_t l;
+		bool any = false;
+		if ((rc = lmd__resolve(r, paths[i], &sel[i])) < 0)
+			goto fail;
+		l = strlen(sel[i]);
+		if (l > 4 && !strcmp(sel[i] + l - 4, LMD_MANIFEST_SUFFIX))
+			sel[i][l - 4] = '\0';
+		for (size_t k = 0; ds && k < nds && !any; k++)
+			any = lmd__path_selects(sel[i], ds[k].path);
+		if (ds && !any) {
+			rc = lmd_error_set(LMD_EBADINPUT,
+				"'%s' is not tracked by lmdata (no manifest for it or around it)", paths[i]);
+			goto fail;
+		}
+	}
+	*ret_sel = sel;
+	return 0;
+fail:
+	lmd__selection_free(sel, n);
+	return rc;
+}
+
 int lmd__manifest_read(lmd_repo *r, const char *mpath, lmd_manifest *ret)
 {
 	lmd_buf b = LMD_BUF_INIT;

@@ -61,6 +61,17 @@ void lmd__datasets_free(lmd_dataset *d, size_t n);
 int lmd__registry_update(lmd_repo *r, const char *const *add, size_t nadd, const char *const *del, size_t ndel);
 /* Does rel (a path) select dataset d: equal, inside it, or containing it? */
 bool lmd__path_selects(const char *sel, const char *dataset);
+/*
+ * The user's paths as a selection relative to the top ("x.lmd" names the
+ * data x).  With ds, every path must select one of them (LMD_EBADINPUT
+ * naming it otherwise).  *ret_sel gets n malloc'd strings (free with
+ * lmd__selection_free); n == 0 selects everything.
+ */
+int lmd__selection(lmd_repo *r, const char *const *paths, size_t n, const lmd_dataset *ds, size_t nds,
+		   char ***ret_sel);
+void lmd__selection_free(char **sel, size_t n);
+/* Is dataset path selected by sel[0..n) (everything when n == 0)? */
+bool lmd__selected(char *const *sel, size_t n, const char *path);
 /* Read and parse the manifest at mpath (relative). */
 int lmd__manifest_read(lmd_repo *r, const char *mpath, lmd_manifest *ret);
 

@@ -144,20 +144,13 @@ int lmd_status(lmd_repo *r, const char *const *paths, size_t n, lmd_status_cb cb
 
 	if ((rc = lmd__datasets(r, &ds, &nds)) < 0)
 		return rc;
-	sel = lmd_calloc(n ? n : 1, sizeof(*sel));
 	statedir = lmd_path_join(r->lmdir, "state");
-	if (!sel || !statedir) {
+	if (!statedir) {
 		rc = -ENOMEM;
 		goto done;
 	}
-	for (size_t i = 0; i < n; i++) {
-		size_t l;
-		if ((rc = lmd__resolve(r, paths[i], &sel[i])) < 0)
-			goto done;
-		l = strlen(sel[i]);
-		if (l > 4 && !strcmp(sel[i] + l - 4, ".lmd"))
-			sel[i][l - 4] = '\0';
-	}
+	if ((rc = lmd__selection(r, paths, n, ds, nds, &sel)) < 0)
+		goto done;
 	if ((rc = lmd__repo_store(r, &store)) < 0)
 		goto done;
 	/* Save refreshed caches only if no writer is busy; never wait. */
@@ -177,32 +170,17 @@ int lmd_status(lmd_repo *r, const char *const *paths, size_t n, lmd_status_cb cb
 	}
 	for (size_t i = 0; i < nds; i++) {
 		struct filter f = { .cb = cb, .payload = payload, .sel = sel, .nsel = n };
-		bool want = n == 0;
-		for (size_t j = 0; j < n && !want; j++)
-			want = lmd__path_selects(sel[j], ds[i].path);
-		if (!want)
+		if (!lmd__selected(sel, n, ds[i].path))
 			continue;
 		rc = status_one(r, store, statedir, &ds[i], filter_cb, &f, &can_save, scan_start);
 		if (rc < 0)
 			goto done;
 		total += f.shown;
 	}
-	for (size_t j = 0; j < n; j++) {
-		bool any = false;
-		for (size_t i = 0; i < nds && !any; i++)
-			any = lmd__path_selects(sel[j], ds[i].path);
-		if (!any) {
-			rc = lmd_error_set(LMD_EBADINPUT, "'%s' is not tracked by lmdata (no manifest for it or around it)",
-					   paths[j]);
-			goto done;
-		}
-	}
 	rc = total;
 done:
 	lmd__repo_unlock(r);
-	for (size_t i = 0; sel && i < n; i++)
-		free(sel[i]);
-	free(sel);
+	lmd__selection_free(sel, n);
 	free(statedir);
 	lmd__datasets_free(ds, nds);
 	return rc;

@@ -19,4 +19,15 @@ typedef struct lmd_walk_cbs {
 int lmd_walk_manifest(lmd_store *s, const char *path, const lmd_manifest *m, const lmd_walk_cbs *cbs,
 		      void *payload);
 
+/* Listing shared by ls and ls REV: reports each file selected by sel
+ * (all when nsel is 0) through cb.  Use lmd__ls_file as walk's file cb. */
+typedef struct lmd__ls_walk {
+	lmd_ls_cb cb;
+	void *payload;
+	const char *dataset;
+	char *const *sel;
+	size_t nsel;
+} lmd__ls_walk;
+int lmd__ls_file(const char *path, const lmd_tree_entry *e, void *payload);
+
 #endif
