@@ -34,6 +34,8 @@
 #ifndef LMD_PACK_H
 #define LMD_PACK_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "lmdata/common.h"
 
@@ -111,5 +113,14 @@ typedef struct lmd_block {
 } lmd_block;
 
 void lmd_block_release(lmd_block *b);
+
+/*
+ * Check an index's layout (magic, size for its count, pack id, monotone
+ * fanout ending at count) and, with verify_sum, its trailing sha256.
+ * LMD_ECORRUPT (no message) when anything is off.
+ */
+int lmd_idx_validate(const uint8_t *idx, size_t n, const lmd_oid *pack_id, bool verify_sum);
+/* The entry for id (of type, or any when 0) in a validated index, or NULL. */
+const uint8_t *lmd_idx_find(const uint8_t *idx, uint32_t count, const lmd_oid *id, int type);
 
 #endif

@@ -47,29 +47,11 @@ static int load_pack(lmd_store *s, const lmd_oid *pid, struct lmd_pack *ret)
 		r = lmd_errno_path("cannot map pack index", ipath);
 		goto done;
 	}
-	count = lmd_get_le32(map + 8);
-	if (memcmp(map, LMD_IDX_MAGIC, 8) != 0 ||
-	    (uint64_t)st.st_size != LMD_IDX_HDR + LMD_IDX_FANOUT + (uint64_t)count * LMD_IDX_ENTRY + 32 ||
-	    memcmp(map + 16, pid->id, 32) != 0) {
+	if (lmd_idx_validate(map, (size_t)st.st_size, pid, false) < 0) {
 		r = lmd_error_set(LMD_ECORRUPT, "pack index '%s' is corrupt; run 'lmdata fsck --repair' to rebuild it", ipath);
 		goto done;
 	}
-	{
-		uint32_t prev = 0;
-		const uint8_t *f = map + LMD_IDX_HDR;
-		for (int i = 0; i < 256; i++) {
-			uint32_t v = lmd_get_le32(f + 4 * i);
-			if (v < prev || v > count) {
-				r = lmd_error_set(LMD_ECORRUPT, "pack index '%s' has a bad fanout; run 'lmdata fsck --repair' to rebuild it", ipath);
-				goto done;
-			}
-			prev = v;
-		}
-		if (prev != count) {
-			r = lmd_error_set(LMD_ECORRUPT, "pack index '%s' has a bad fanout; run 'lmdata fsck --repair' to rebuild it", ipath);
-			goto done;
-		}
-	}
+	count = lmd_get_le32(map + 8);
 	ret->pack_fd = open(ppath, O_RDONLY | O_CLOEXEC);
 	if (ret->pack_fd < 0 || fstat(ret->pack_fd, &st) < 0) {
 		r = lmd_errno_path("cannot open pack", ppath);
@@ -256,29 +238,7 @@ static void entry_to_loc(const uint8_t *e, uint32_t pack, lmd_loc *loc)
 /* Binary search of one index; returns the entry or NULL. */
 static const uint8_t *idx_find(const struct lmd_pack *p, const lmd_oid *id, int type)
 {
-	const uint8_t *fan = p->idx_map + LMD_IDX_HDR;
-	const uint8_t *ents = fan + LMD_IDX_FANOUT;
-	uint8_t b = id->id[0];
-	uint32_t lo = b ? lmd_get_le32(fan + 4 * (b - 1)) : 0;
-	uint32_t hi = lmd_get_le32(fan + 4 * b);
-
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-		int c = memcmp(ents + (size_t)mid * LMD_IDX_ENTRY, id->id, 32);
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	/* lo is the first entry >= id; entries of equal id are adjacent. */
-	for (uint32_t i = lo; i < p->count; i++) {
-		const uint8_t *e = ents + (size_t)i * LMD_IDX_ENTRY;
-		if (memcmp(e, id->id, 32) != 0)
-			break;
-		if (!type || e[52] == type)
-			return e;
-	}
-	return NULL;
+	return lmd_idx_find(p->idx_map, p->count, id, type);
 }
 
 int lmd_store_find(lmd_store *s, const lmd_oid *id, int type, lmd_loc *ret_loc)

@@ -115,26 +115,7 @@ bool lmd__ridx_has_pack(const lmd_ridx *ri, const lmd_oid *pack_id)
 
 int lmd__idx_check(const uint8_t *p, size_t n, const lmd_oid *pack_id)
 {
-	lmd_oid sum;
-	uint32_t count, prev = 0;
-
-	if (n < LMD_IDX_HDR + LMD_IDX_FANOUT + 32 || memcmp(p, LMD_IDX_MAGIC, 8) != 0)
-		return LMD_ECORRUPT;
-	count = lmd_get_le32(p + 8);
-	if ((uint64_t)n != LMD_IDX_HDR + LMD_IDX_FANOUT + (uint64_t)count * LMD_IDX_ENTRY + 32 ||
-	    memcmp(p + 16, pack_id->id, 32) != 0)
-		return LMD_ECORRUPT;
-	for (int i = 0; i < 256; i++) {
-		uint32_t v = lmd_get_le32(p + LMD_IDX_HDR + 4 * i);
-		if (v < prev || v > count)
-			return LMD_ECORRUPT;
-		prev = v;
-	}
-	if (prev != count)
-		return LMD_ECORRUPT;
-	if (lmd_sha256_buf(p, n - 32, &sum) < 0 || memcmp(sum.id, p + n - 32, 32) != 0)
-		return LMD_ECORRUPT;
-	return 0;
+	return lmd_idx_validate(p, n, pack_id, true);
 }
 
 /* ---- loading ---- */
@@ -255,25 +236,7 @@ done:
 
 static const uint8_t *idx_find(const lmd_ridx_pack *p, const lmd_oid *id, int type)
 {
-	const uint8_t *fan = p->idx + LMD_IDX_HDR, *ents = fan + LMD_IDX_FANOUT;
-	uint8_t b = id->id[0];
-	uint32_t lo = b ? lmd_get_le32(fan + 4 * (b - 1)) : 0, hi = lmd_get_le32(fan + 4 * b);
-
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-		if (memcmp(ents + (size_t)mid * LMD_IDX_ENTRY, id->id, 32) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	for (uint32_t i = lo; i < p->count; i++) {
-		const uint8_t *e = ents + (size_t)i * LMD_IDX_ENTRY;
-		if (memcmp(e, id->id, 32) != 0)
-			break;
-		if (!type || e[52] == type)
-			return e;
-	}
-	return NULL;
+	return lmd_idx_find(p->idx, p->count, id, type);
 }
 
 static void to_loc(const uint8_t *e, size_t pack, lmd_loc *ret_loc)
