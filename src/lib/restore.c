@@ -365,21 +365,26 @@ static int retire_one(lmd_restore *rs)
 	 * inside it can then be closed (which waits for its digest). */
 	t->refs = 2;
 	hasher_push(&rs->hs, t);
-	for (uint32_t i = 0; i < t->n; i++) {
+	for (uint32_t i = 0, j; i < t->n; i = j) {
 		struct slice *s = &t->sl[i];
 		const uint8_t *p = t->blk.raw + s->raw_off;
+		uint64_t len = s->len;
+		/* Chunks of one file usually follow each other in the block:
+		 * one write for the run, not one per chunk. */
+		for (j = i + 1; j < t->n && t->sl[j].f == s->f && t->sl[j].raw_off == s->raw_off + len; j++)
+			len += t->sl[j].len;
 		/* Files complete in queue order: finish earlier ones first. */
 		if ((r = pop_finished(rs)) < 0)
 			goto done;
 		if ((r = file_open(s->f)) < 0)
 			goto done;
-		if ((r = lmd_write_all(s->f->fd, p, s->len)) < 0) {
+		if ((r = lmd_write_all(s->f->fd, p, (size_t)len)) < 0) {
 			lmd_error_set(r, "cannot write '%s': %s", s->f->rel, lmd_strerror(r));
 			goto done;
 		}
-		s->f->written += s->len;
+		s->f->written += len;
 		if (rs->progress)
-			rs->progress(s->len, 0, rs->progress_payload);
+			rs->progress(len, 0, rs->progress_payload);
 	}
 	r = pop_finished(rs);
 done:
