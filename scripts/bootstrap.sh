@@ -8,33 +8,10 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 packages=(build-essential meson ninja-build pkg-config libgit2-dev libssl-dev
-	libzstd-dev libcurl4-openssl-dev libarchive-dev git python3 zstd)
+	libzstd-dev libcurl4-openssl-dev git python3 zstd)
 
-sudo=
-if [ "$(id -u)" != 0 ]; then
-	sudo=sudo
-fi
-
-installed() {
-	dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
-}
-
-if command -v dpkg-query >/dev/null && command -v apt-get >/dev/null; then
-	missing=()
-	for p in "${packages[@]}"; do
-		installed "$p" || missing+=("$p")
-	done
-	if [ ${#missing[@]} -gt 0 ]; then
-		echo "bootstrap: installing ${missing[*]}"
-		export DEBIAN_FRONTEND=noninteractive
-		$sudo apt-get update
-		$sudo apt-get install -y --no-install-recommends "${missing[@]}"
-	else
-		echo "bootstrap: all packages already installed"
-	fi
-else
-	echo "bootstrap: not a Debian/Ubuntu system; install the equivalents of: ${packages[*]}" >&2
-fi
+. scripts/apt-deps.sh
+apt_install_missing bootstrap
 
 if [ -f build/build.ninja ]; then
 	echo "bootstrap: rebuilding build/"

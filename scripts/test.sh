@@ -13,32 +13,11 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 packages=(build-essential meson ninja-build pkg-config libgit2-dev libssl-dev
-	libzstd-dev libcurl4-openssl-dev libarchive-dev git python3 zstd
+	libzstd-dev libcurl4-openssl-dev git python3 zstd
 	libcriterion-dev)
 
-sudo=
-if [ "$(id -u)" != 0 ]; then
-	sudo=sudo
-fi
-
-installed() {
-	dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
-}
-
-if command -v dpkg-query >/dev/null && command -v apt-get >/dev/null; then
-	missing=()
-	for p in "${packages[@]}"; do
-		installed "$p" || missing+=("$p")
-	done
-	if [ ${#missing[@]} -gt 0 ]; then
-		echo "test: installing ${missing[*]}"
-		export DEBIAN_FRONTEND=noninteractive
-		$sudo apt-get update
-		$sudo apt-get install -y --no-install-recommends "${missing[@]}"
-	fi
-else
-	echo "test: not a Debian/Ubuntu system; install the equivalents of: ${packages[*]}" >&2
-fi
+. scripts/apt-deps.sh
+apt_install_missing test
 
 if [ -x scripts/install-test-deps.sh ]; then
 	scripts/install-test-deps.sh

@@ -27,7 +27,7 @@ int cmd_gc(int argc, char **argv)
 	lmd_repo *r = NULL;
 	int o, rc;
 
-	for (int i = 1; i < argc; i++) /* gc --remote lives in cmd_gc_remote.c */
+	for (int i = 1; i < argc; i++) /* gc --remote lives in gc_remote.c */
 		if (!strcmp(argv[i], "--remote"))
 			return cmd_gc_remote(argc, argv);
 	revs = calloc((size_t)argc + 1, sizeof(*revs));
