@@ -22,6 +22,8 @@
 int lmd__remote_open(lmd_repo *r, const char *name, unsigned jobs, lmd_backend **ret_b, char **ret_name);
 /* .lmdata/state/remote-NAME (malloc'd). */
 char *lmd__remote_state_dir(lmd_repo *r, const char *name);
+/* Its cache of the remote's pack indexes: state/remote-NAME/idx. */
+char *lmd__remote_idx_dir(lmd_repo *r, const char *name);
 
 /* ---- a remote's pack indexes (sync_ridx.c) ---- */
 

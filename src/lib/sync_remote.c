@@ -8,6 +8,7 @@
 #include <ctype.h>
 #include <stdio.h>
 #include <limits.h>
+#include <ftw.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -153,24 +154,30 @@ done:
 	return rc;
 }
 
+static int rm_entry(const char *p, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	return (type == FTW_DP ? rmdir(p) : unlink(p)) < 0 && errno != ENOENT ? -1 : 0;
+}
+
+/* Remove our own cache folder of a remote, depth first, never following
+ * links (no shell: the repository's path may hold any character). */
 static int rm_tree(const char *path)
 {
-	char *cmd;
-	int rc;
 	if (access(path, F_OK) != 0)
 		return 0;
-	/* Only our own cache folder, named by a validated remote name. */
-	cmd = lmd_asprintf("rm -rf -- '%s'", path);
-	if (!cmd)
-		return -ENOMEM;
-	rc = system(cmd);
-	free(cmd);
-	return rc == 0 ? 0 : -EIO;
+	return nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS) == 0 ? 0 : -EIO;
 }
 
 char *lmd__remote_state_dir(lmd_repo *r, const char *name)
 {
 	return lmd_asprintf("%s/state/remote-%s", r->lmdir, name);
+}
+
+char *lmd__remote_idx_dir(lmd_repo *r, const char *name)
+{
+	return lmd_asprintf("%s/state/remote-%s/idx", r->lmdir, name);
 }
 
 int lmd_remote_remove(lmd_repo *r, const char *name)
