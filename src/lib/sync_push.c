@@ -190,12 +190,7 @@ int lmd_push(lmd_repo *r, const lmd_sync_opts *o, lmd_sync_stats *ret_stats)
 	if ((rc = lmd__remote_open(r, o ? o->remote : NULL, c.jobs, &c.b, &c.name)) < 0)
 		goto done;
 	snprintf(st.remote, sizeof(st.remote), "%s", c.name);
-	c.state = lmd__remote_state_dir(r, c.name);
-	if (c.state) {
-		char *idx = lmd_path_join(c.state, "idx");
-		free(c.state);
-		c.state = idx;
-	}
+	c.state = lmd__remote_idx_dir(r, c.name);
 	if (!c.state) {
 		rc = -ENOMEM;
 		goto done;
