@@ -3,6 +3,13 @@
  * Blocks are compressed whole (a group of chunks, around 1 MiB), which is
  * what lets small content-defined chunks still compress like the file
  * they came from.  A block is stored raw when zstd saves less than 3%.
+ *
+ * Level 1, the default, is zstd's fast strategy tuned for such blocks of
+ * text: a hash table of 2^16 entries (zstd's level 1 uses 2^14) and matches
+ * of at least 7 bytes (level 1: 6).  Measured on 512 MiB of chat JSONL cut
+ * into 1 MiB blocks, it compresses at the speed of zstd's levels 1 and 2,
+ * stores 0.5% less than level 2 and 4% less than level 1, and decompresses
+ * 9% faster than level 2 (fewer, longer matches).  Other levels are zstd's.
  */
 #include <stdlib.h>
 #include <zstd.h>
@@ -30,6 +37,11 @@ int lmd_zctx_new(int level, lmd_zctx **ret)
 		return lmd_error_set(-ENOMEM, "out of memory (zstd context)");
 	}
 	ZSTD_CCtx_setParameter(z->c, ZSTD_c_compressionLevel, level);
+	if (level == 1) {
+		ZSTD_CCtx_setParameter(z->c, ZSTD_c_strategy, ZSTD_fast);
+		ZSTD_CCtx_setParameter(z->c, ZSTD_c_hashLog, 16);
+		ZSTD_CCtx_setParameter(z->c, ZSTD_c_minMatch, 7);
+	}
 	ZSTD_CCtx_setParameter(z->c, ZSTD_c_checksumFlag, 0);
 	ZSTD_CCtx_setParameter(z->c, ZSTD_c_contentSizeFlag, 1);
 	*ret = z;

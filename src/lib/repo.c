@@ -17,7 +17,7 @@
 	"# lmdata repository settings (committed; secrets go in config.local)\n" \
 	"[core]\n\tformat = 1\n" \
 	"[chunk]\n\tmin = 4096\n\tavg = 16384\n\tmax = 65536\n" \
-	"[compression]\n\tlevel = 2\n"
+	"[compression]\n\tlevel = 1\n"
 
 #define LMDATA_GITIGNORE \
 	"# lmdata: the object store and local state stay out of git\n" \
@@ -40,7 +40,7 @@ static int load_settings(lmd_repo *r)
 	if ((rc = lmd_config_get_u64(r->cfg, "chunk.min", 4096, 16u << 20, &mn)) < 0 ||
 	    (rc = lmd_config_get_u64(r->cfg, "chunk.avg", 16384, 16u << 20, &avg)) < 0 ||
 	    (rc = lmd_config_get_u64(r->cfg, "chunk.max", 65536, 16u << 20, &mx)) < 0 ||
-	    (rc = lmd_config_get_u64(r->cfg, "compression.level", 2, 19, &lvl)) < 0)
+	    (rc = lmd_config_get_u64(r->cfg, "compression.level", 1, 19, &lvl)) < 0)
 		goto done;
 	if ((rc = lmd_chunker_init(&r->chunker, (uint32_t)mn, (uint32_t)avg, (uint32_t)mx)) < 0) {
 		lmd_error_wrap(rc, "in '%s'", p);
