@@ -41,11 +41,18 @@ static const char *const bodies[] = {
 	"\techo \"lmdata: no data remote configured, data not pushed (add one with 'lmdata remote add')\" >&2\n"
 	"\texit 0\n"
 	"fi\n"
-	/* The data of the commits being pushed (their tips) and of the work tree. */
+	/* The data of every commit being pushed that the remote lacks (not
+	 * only the tips: a clone may check out any of them), and of the work
+	 * tree.  git gives the remote's old tip for an update; for a new ref,
+	 * the commits on none of the remote's tracking refs.  xargs splits a
+	 * long list over several pushes, each of which resumes the last. */
 	"revs=$(printf '%s\\n' \"$input\" | while read -r lref lsha rref rsha; do\n"
-	"\tcase $lsha in *[!0]*) printf ' --rev %s' \"$lsha\" ;; esac\n"
-	"done)\n"
-	"exec \"$LMDATA\" push --workspace $revs\n",
+	"\tcase $lsha in *[!0]*) ;; *) continue ;; esac\n"
+	"\tcase $rsha in *[!0]*) git rev-list \"$lsha\" \"^$rsha\" -- 2>/dev/null && continue ;; esac\n"
+	"\tgit rev-list \"$lsha\" --not --remotes=\"$1\" --\n"
+	"done | sort -u)\n"
+	"[ -n \"$revs\" ] || exec \"$LMDATA\" push --workspace\n"
+	"printf -- '--rev=%s\\n' $revs | xargs \"$LMDATA\" push --workspace\n",
 };
 
 static char *script(int i, const char *self)

@@ -68,3 +68,34 @@ git clone -q -b other "$TMP_ROOT/origin.git" "$TMP_ROOT/ci3" || fail "git clone 
 cd "$TMP_ROOT/ci3" || fail "cd ci3"
 expect_exit 0 lmdata pull
 expect_eq "$(sha_of data.bin)" "$OTHER" "data of the pushed branch"
+
+# Every commit being pushed gets its data on the remote, not only the tips:
+# an update of a ref (git knows the remote's old tip) and a new ref (commits
+# on none of the remote's tracking refs), each two commits long.
+cd "$REPO" || fail "cd repo"
+git checkout -q other || fail "git checkout other failed"
+gen_file data.bin 1500000 seed-mid1
+expect_exit 0 lmdata add data.bin
+git commit -qm mid1 || fail "git commit failed"
+MID1=$(sha_of data.bin)
+gen_file data.bin 1500000 seed-tip1
+expect_exit 0 lmdata add data.bin
+git commit -qm tip1 || fail "git commit failed"
+run git push -q origin other
+[ "$RC" = 0 ] || fail "git push (update) failed: $ERR"
+git checkout -q -b third || fail "git checkout -b third failed"
+gen_file data.bin 1500000 seed-mid2
+expect_exit 0 lmdata add data.bin
+git commit -qm mid2 || fail "git commit failed"
+MID2=$(sha_of data.bin)
+gen_file data.bin 1500000 seed-tip2
+expect_exit 0 lmdata add data.bin
+git commit -qm tip2 || fail "git commit failed"
+run git push -q origin third
+[ "$RC" = 0 ] || fail "git push (new ref) failed: $ERR"
+git clone -q -b third "$TMP_ROOT/origin.git" "$TMP_ROOT/ci4" || fail "git clone of origin failed"
+cd "$TMP_ROOT/ci4" || fail "cd ci4"
+expect_exit 0 lmdata pull --rev origin/other~1
+expect_eq "$(sha_of data.bin)" "$MID1" "data of a commit inside a pushed update"
+expect_exit 0 lmdata pull --rev HEAD~1
+expect_eq "$(sha_of data.bin)" "$MID2" "data of a commit inside a pushed new branch"
