@@ -2,7 +2,8 @@
 # Installs what the remote tests need on a Debian/Ubuntu machine: the test
 # S3 server (npm package s3rver, into tests/remote/node_modules), Node.js to
 # run it, Debian's python3-botocore (the harness's independent SigV4
-# verifier), Debian's awscli (the interop reader), and libcurl's headers.
+# verifier), Debian's awscli (the interop reader), and libcurl's headers
+# (libcurl4-openssl-dev, which pulls in libcurl4: the S3 tests load it).
 # Idempotent and quiet when everything is already there.  Self-contained:
 # scripts/test.sh and .ci/run may call it from any directory.
 set -eu

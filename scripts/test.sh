@@ -12,6 +12,8 @@ set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
+# libcurl4-openssl-dev: curl's headers (lmdata loads libcurl at run time
+# and does not link it); it pulls in libcurl4, which the S3 commands load.
 packages=(build-essential meson ninja-build pkg-config libgit2-dev libssl-dev
 	libzstd-dev libcurl4-openssl-dev git python3 zstd
 	libcriterion-dev)

@@ -5,7 +5,17 @@
  * error document instead), HTTP/1.1 only, "Expect: 100-continue" disabled,
  * and a stall timeout (low-speed limit) rather than a total timeout so that
  * large objects are not cut off while they make progress.
+ *
+ * libcurl is not linked but loaded with dlopen() by the first lmd_http_new():
+ * Debian's libcurl4 brings some thirty libraries (gnutls, krb5, ldap, rtmp,
+ * ssh2, ...) whose loading, relocations and constructors would cost every
+ * command about 1.7 ms at exec, local ones included, for the few that talk
+ * to a remote (git keeps curl out of its main binary, in git-remote-https,
+ * for the same reason).  The code still compiles against <curl/curl.h>: the
+ * function table below takes its types from curl's own prototypes, and
+ * every call goes through it (api.easy_setopt(...) for curl_easy_setopt).
  */
+#include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +30,93 @@
 #include "lmdata/remote.h"
 #include "remote/http.h"
 #include "remote/util.h"
+
+/* The soname Debian's libcurl4 (and libcurl4-openssl-dev's libcurl.so) name. */
+#define LIBCURL_NAME "libcurl.so.4"
+/* The oldest libcurl with everything used here: CURLOPT_PROTOCOLS_STR is
+ * 7.85.0 (curl_multi_poll 7.66.0).  An older library would ignore the
+ * unknown option and so allow every protocol it has: refused at load. */
+#define LIBCURL_MIN_NUM 0x075500
+#define LIBCURL_MIN "7.85.0"
+#if LIBCURL_VERSION_NUM < LIBCURL_MIN_NUM
+#error "libcurl headers older than 7.85.0 (see LIBCURL_MIN)"
+#endif
+#define LIBCURL_HINT "S3 remotes need " LIBCURL_NAME " (libcurl " LIBCURL_MIN " or newer): " \
+	"install libcurl4 (Debian: apt-get install libcurl4), or set LMDATA_LIBCURL to its path"
+
+/* Every curl function used, as curl_<name>. */
+#define CURL_FUNCS(X) \
+	X(global_init) X(version_info) X(easy_strerror) \
+	X(easy_init) X(easy_cleanup) X(easy_reset) X(easy_setopt) X(easy_getinfo) \
+	X(slist_append) X(slist_free_all) \
+	X(multi_init) X(multi_cleanup) X(multi_setopt) X(multi_add_handle) \
+	X(multi_remove_handle) X(multi_perform) X(multi_info_read) X(multi_poll)
+
+/* Filled once by load_curl(); read only after lmd_http_new() succeeded. */
+static struct {
+#define X(f) __typeof__(curl_##f) *f;
+	CURL_FUNCS(X)
+#undef X
+} api;
+
+static pthread_once_t load_once = PTHREAD_ONCE_INIT;
+static int load_rc;            /* 0, or LMD_EREMOTE with load_err */
+static char load_err[1024];
+
+/*
+ * Load libcurl (LMDATA_LIBCURL, a file name or path, overrides the soname),
+ * resolve every function, check the version and run curl_global_init().
+ * The handle is never closed: curl's global state lives in it.
+ */
+static void load_curl(void)
+{
+	const char *name = getenv("LMDATA_LIBCURL");
+	const curl_version_info_data *v;
+	const char *missing = NULL;
+	bool custom = name && *name;
+	CURLcode c;
+	void *lib;
+
+	if (!custom)
+		name = LIBCURL_NAME;
+	lib = dlopen(name, RTLD_NOW | RTLD_LOCAL);
+	if (!lib) {
+		const char *why = dlerror();
+
+		/* glibc's text starts with the file name */
+		snprintf(load_err, sizeof(load_err), "cannot load libcurl%s: %s; " LIBCURL_HINT,
+			 custom ? " (LMDATA_LIBCURL)" : "", why ? why : name);
+		load_rc = LMD_EREMOTE;
+		return;
+	}
+#define X(f) \
+	if (!missing && !(api.f = (__typeof__(api.f))dlsym(lib, "curl_" #f))) \
+		missing = "curl_" #f;
+	CURL_FUNCS(X)
+#undef X
+	if (missing) {
+		snprintf(load_err, sizeof(load_err), "'%s' has no %s: it is not libcurl, or one older than %s; "
+			 LIBCURL_HINT, name, missing, LIBCURL_MIN);
+		goto fail;
+	}
+	v = api.version_info(CURLVERSION_NOW);
+	if (!v || v->version_num < LIBCURL_MIN_NUM) {
+		snprintf(load_err, sizeof(load_err), "'%s' is libcurl %s, older than %s; " LIBCURL_HINT,
+			 name, v && v->version ? v->version : "(unknown version)", LIBCURL_MIN);
+		goto fail;
+	}
+	c = api.global_init(CURL_GLOBAL_DEFAULT);
+	if (c != CURLE_OK) {
+		snprintf(load_err, sizeof(load_err), "cannot initialise libcurl: %s", api.easy_strerror(c));
+		load_rc = LMD_EREMOTE;
+		return; /* may have half-initialised: keep it loaded */
+	}
+	return;
+fail:
+	memset(&api, 0, sizeof(api));
+	dlclose(lib);
+	load_rc = LMD_EREMOTE;
+}
 
 typedef struct slot {
 	CURL *easy;
@@ -38,14 +135,6 @@ struct lmd_http {
 	slot *slots;
 	unsigned nslots, active;
 };
-
-static pthread_once_t global_once = PTHREAD_ONCE_INIT;
-static CURLcode global_rc;
-
-static void global_init(void)
-{
-	global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
 
 static size_t on_header(char *buf, size_t size, size_t n, void *p)
 {
@@ -98,7 +187,7 @@ static size_t on_write(char *buf, size_t size, size_t n, void *p)
 	size_t len = size * n;
 	long code = 0;
 
-	curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &code);
+	api.easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &code);
 	if (code < 200 || code >= 300) {
 		size_t room = sizeof(resp->errbody) - 1 - resp->errbody_len;
 		size_t take = len < room ? len : room;
@@ -164,10 +253,9 @@ int lmd_http_new(const lmd_http_opts *o, unsigned max_parallel, lmd_http **ret)
 {
 	lmd_http *h;
 
-	pthread_once(&global_once, global_init);
-	if (global_rc != CURLE_OK)
-		return lmd_error_set(LMD_EREMOTE, "cannot initialise libcurl: %s",
-				     curl_easy_strerror(global_rc));
+	pthread_once(&load_once, load_curl);
+	if (load_rc < 0)
+		return lmd_error_set(load_rc, "%s", load_err);
 	if (!max_parallel)
 		max_parallel = 1;
 	h = calloc(1, sizeof(*h));
@@ -176,13 +264,13 @@ int lmd_http_new(const lmd_http_opts *o, unsigned max_parallel, lmd_http **ret)
 	h->opts = *o;
 	h->nslots = max_parallel;
 	h->slots = calloc(max_parallel, sizeof(*h->slots));
-	h->multi = curl_multi_init();
+	h->multi = api.multi_init();
 	if (!h->slots || !h->multi) {
 		lmd_http_free(h);
 		return -ENOMEM;
 	}
-	curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, (long)max_parallel + 2);
-	curl_multi_setopt(h->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)max_parallel);
+	api.multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, (long)max_parallel + 2);
+	api.multi_setopt(h->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)max_parallel);
 	*ret = h;
 	return 0;
 }
@@ -194,13 +282,13 @@ void lmd_http_free(lmd_http *h)
 	for (unsigned i = 0; i < h->nslots && h->slots; i++) {
 		if (h->slots[i].easy) {
 			if (h->slots[i].busy)
-				curl_multi_remove_handle(h->multi, h->slots[i].easy);
-			curl_easy_cleanup(h->slots[i].easy);
+				api.multi_remove_handle(h->multi, h->slots[i].easy);
+			api.easy_cleanup(h->slots[i].easy);
 		}
-		curl_slist_free_all(h->slots[i].hdrs);
+		api.slist_free_all(h->slots[i].hdrs);
 	}
 	if (h->multi)
-		curl_multi_cleanup(h->multi);
+		api.multi_cleanup(h->multi);
 	free(h->slots);
 	free(h);
 }
@@ -215,11 +303,11 @@ static int setup(lmd_http *h, slot *s)
 	const lmd_http_req *req = s->req;
 	CURL *e = s->easy;
 
-	curl_easy_reset(e);
-	curl_slist_free_all(s->hdrs);
+	api.easy_reset(e);
+	api.slist_free_all(s->hdrs);
 	s->hdrs = NULL;
 	for (size_t i = 0; i < req->nheaders; i++) {
-		struct curl_slist *n = curl_slist_append(s->hdrs, req->headers[i]);
+		struct curl_slist *n = api.slist_append(s->hdrs, req->headers[i]);
 
 		if (!n)
 			return -ENOMEM;
@@ -227,56 +315,56 @@ static int setup(lmd_http *h, slot *s)
 	}
 	{
 		/* curl would add these by itself; neither helps us */
-		struct curl_slist *n = curl_slist_append(s->hdrs, "Expect:");
+		struct curl_slist *n = api.slist_append(s->hdrs, "Expect:");
 
 		if (!n)
 			return -ENOMEM;
 		s->hdrs = n;
-		n = curl_slist_append(s->hdrs, "Content-Type:");
+		n = api.slist_append(s->hdrs, "Content-Type:");
 		if (!n)
 			return -ENOMEM;
 		s->hdrs = n;
 	}
 	s->errbuf[0] = '\0';
-	curl_easy_setopt(e, CURLOPT_URL, req->url);
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, s->hdrs);
-	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, s->errbuf);
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
-	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(e, CURLOPT_USERAGENT, "lmdata/" LMD_VERSION_STRING);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)h->opts.connect_timeout_ms);
-	curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, (long)h->opts.stall_timeout_s);
-	curl_easy_setopt(e, CURLOPT_BUFFERSIZE, (long)h->opts.buffer_size);
-	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+	api.easy_setopt(e, CURLOPT_URL, req->url);
+	api.easy_setopt(e, CURLOPT_HTTPHEADER, s->hdrs);
+	api.easy_setopt(e, CURLOPT_ERRORBUFFER, s->errbuf);
+	api.easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	api.easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+	api.easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+	api.easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	api.easy_setopt(e, CURLOPT_USERAGENT, "lmdata/" LMD_VERSION_STRING);
+	api.easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)h->opts.connect_timeout_ms);
+	api.easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	api.easy_setopt(e, CURLOPT_LOW_SPEED_TIME, (long)h->opts.stall_timeout_s);
+	api.easy_setopt(e, CURLOPT_BUFFERSIZE, (long)h->opts.buffer_size);
+	api.easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
 	if (h->opts.insecure) {
-		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
-		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+		api.easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+		api.easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
 	}
-	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(e, CURLOPT_HEADERDATA, s);
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, s);
-	curl_easy_setopt(e, CURLOPT_PRIVATE, s);
+	api.easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+	api.easy_setopt(e, CURLOPT_HEADERDATA, s);
+	api.easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
+	api.easy_setopt(e, CURLOPT_WRITEDATA, s);
+	api.easy_setopt(e, CURLOPT_PRIVATE, s);
 
 	if (!strcmp(req->method, "HEAD")) {
-		curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+		api.easy_setopt(e, CURLOPT_NOBODY, 1L);
 	} else if (!strcmp(req->method, "PUT")) {
-		curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
-		curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, (curl_off_t)req->body_len);
+		api.easy_setopt(e, CURLOPT_UPLOAD, 1L);
+		api.easy_setopt(e, CURLOPT_INFILESIZE_LARGE, (curl_off_t)req->body_len);
 	} else if (!strcmp(req->method, "POST")) {
-		curl_easy_setopt(e, CURLOPT_POST, 1L);
-		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(req->has_body ? req->body_len : 0));
+		api.easy_setopt(e, CURLOPT_POST, 1L);
+		api.easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(req->has_body ? req->body_len : 0));
 	} else if (strcmp(req->method, "GET")) {
-		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, req->method);
+		api.easy_setopt(e, CURLOPT_CUSTOMREQUEST, req->method);
 	}
 	if (!strcmp(req->method, "PUT") || !strcmp(req->method, "POST")) {
-		curl_easy_setopt(e, CURLOPT_READFUNCTION, on_read);
-		curl_easy_setopt(e, CURLOPT_READDATA, s);
-		curl_easy_setopt(e, CURLOPT_SEEKFUNCTION, on_seek);
-		curl_easy_setopt(e, CURLOPT_SEEKDATA, s);
+		api.easy_setopt(e, CURLOPT_READFUNCTION, on_read);
+		api.easy_setopt(e, CURLOPT_READDATA, s);
+		api.easy_setopt(e, CURLOPT_SEEKFUNCTION, on_seek);
+		api.easy_setopt(e, CURLOPT_SEEKDATA, s);
 	}
 	return 0;
 }
@@ -293,7 +381,7 @@ int lmd_http_start(lmd_http *h, const lmd_http_req *req, lmd_http_resp *resp, vo
 		}
 	if (!s)
 		return -EBUSY;
-	if (!s->easy && !(s->easy = curl_easy_init()))
+	if (!s->easy && !(s->easy = api.easy_init()))
 		return -ENOMEM;
 	memset(resp, 0, sizeof(*resp));
 	s->req = req;
@@ -304,7 +392,7 @@ int lmd_http_start(lmd_http *h, const lmd_http_req *req, lmd_http_resp *resp, vo
 	r = setup(h, s);
 	if (r < 0)
 		return r;
-	if (curl_multi_add_handle(h->multi, s->easy) != CURLM_OK)
+	if (api.multi_add_handle(h->multi, s->easy) != CURLM_OK)
 		return -ENOMEM;
 	s->busy = true;
 	h->active++;
@@ -348,7 +436,7 @@ static void finish(lmd_http *h, slot *s, CURLcode c)
 {
 	lmd_http_resp *resp = s->resp;
 
-	curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &resp->status);
+	api.easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &resp->status);
 	resp->error = kind_of(c);
 	if (s->bad_length) {
 		resp->error = LMD_HTTP_EOTHER;
@@ -358,11 +446,11 @@ static void finish(lmd_http *h, slot *s, CURLcode c)
 		snprintf(resp->errmsg, sizeof(resp->errmsg), "the local file shrank or could not be read during upload");
 	} else if (c != CURLE_OK)
 		snprintf(resp->errmsg, sizeof(resp->errmsg), "%s",
-			 s->errbuf[0] ? s->errbuf : curl_easy_strerror(c));
+			 s->errbuf[0] ? s->errbuf : api.easy_strerror(c));
 	/* strip curl's trailing newline */
 	for (size_t n = strlen(resp->errmsg); n && resp->errmsg[n - 1] == '\n'; n--)
 		resp->errmsg[n - 1] = '\0';
-	curl_multi_remove_handle(h->multi, s->easy);
+	api.multi_remove_handle(h->multi, s->easy);
 	s->busy = false;
 	h->active--;
 }
@@ -384,14 +472,14 @@ int lmd_http_wait(lmd_http *h, long timeout_ms, void **ret_user)
 		int64_t remaining;
 		CURLMsg *m;
 
-		curl_multi_perform(h->multi, &running);
-		while ((m = curl_multi_info_read(h->multi, &left))) {
+		api.multi_perform(h->multi, &running);
+		while ((m = api.multi_info_read(h->multi, &left))) {
 			slot *s = NULL;
 			void *user;
 
 			if (m->msg != CURLMSG_DONE)
 				continue;
-			curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&s);
+			api.easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&s);
 			if (!s)
 				continue;
 			user = s->user;
@@ -404,6 +492,6 @@ int lmd_http_wait(lmd_http *h, long timeout_ms, void **ret_user)
 			return 0;
 		/* curl_multi_poll waits even with no transfer (retry back-off) and
 		 * returns early on activity */
-		curl_multi_poll(h->multi, NULL, 0, (int)(remaining > 1000 ? 1000 : remaining), NULL);
+		api.multi_poll(h->multi, NULL, 0, (int)(remaining > 1000 ? 1000 : remaining), NULL);
 	}
 }
