@@ -555,7 +555,15 @@ int lmd__remote_open(lmd_repo *r, const char *name, unsigned jobs, lmd_backend *
 	    (rc = get_u64(r, rn, "part_size", 5ull << 30, &c.part_size)) < 0)
 		goto fail;
 	if ((rc = lmd_backend_open(&c, ret_b)) < 0) {
-		lmd_error_wrap(rc, "remote '%s'", rn);
+		/* Name the remote once: the backends' own messages often do. */
+		char *named = lmd_asprintf("remote '%s'", rn);
+		if (!named) {
+			rc = -ENOMEM;
+			goto fail;
+		}
+		if (strncmp(lmd_error_last(), named, strlen(named)) != 0)
+			lmd_error_wrap(rc, "%s", named);
+		free(named);
 		goto fail;
 	}
 	*ret_name = rn;
