@@ -436,9 +436,16 @@ static int fetch_level(struct fetch_ctx *c, const struct items *it)
 				relist = true;
 			} else {
 				lmd_oid_fmt(hex, &x->id);
-				rc = lmd_error_set(LMD_EMISSING,
-						   "object %s is neither in the local store nor on remote '%s'; "
-						   "push it from a clone that has it", hex, c->name);
+				if (c->ri.ndamaged)
+					rc = lmd_error_set(LMD_EMISSING,
+							   "object %s is not in the local store, and remote '%s' has it "
+							   "only if it is in one of its %zu pack%s with a damaged index; "
+							   "'lmdata fsck --remote' names them", hex, c->name,
+							   c->ri.ndamaged, c->ri.ndamaged == 1 ? "" : "s");
+				else
+					rc = lmd_error_set(LMD_EMISSING,
+							   "object %s is neither in the local store nor on remote '%s'; "
+							   "push it from a clone that has it", hex, c->name);
 				goto done;
 			}
 		}

@@ -156,6 +156,13 @@ int lmd_remote_fsck(lmd_repo *r, const lmd_sync_opts *o, unsigned flags, lmd_fsc
 		goto done;
 	for (size_t i = 0; i < ri.n; i++)
 		st.objects += ri.packs[i].count;
+	for (size_t i = 0; i < ri.ndamaged; i++) {
+		problems++;
+		report(cb, payload, &ri.damaged[i], NULL,
+		       "has a damaged index on the remote (its objects count as absent): delete the remote's "
+		       "packs/<pack>.idx, then 'lmdata push' from a clone that has this pack sends a good one",
+		       NULL);
+	}
 	for (size_t i = 0; i < nds; i++) {
 		lmd_needs need = { 0 };
 		rc = lmd__needs_collect(s, ds[i].path, &ds[i].m, &need);

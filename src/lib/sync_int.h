@@ -33,6 +33,7 @@ typedef struct lmd_ridx_pack {
 	size_t idx_len;
 	uint32_t count;
 	uint64_t pack_size;  /* as listed */
+	bool damaged;        /* its index failed the checks (during loading only) */
 } lmd_ridx_pack;
 
 typedef struct lmd_ridx {
@@ -42,6 +43,10 @@ typedef struct lmd_ridx {
 	lmd_oid *partial;
 	uint64_t *partial_size;
 	size_t npartial;
+	/* packs whose index arrived damaged: moved to the partial ones (their
+	 * objects count as absent; gc keeps them; push re-sends the index) */
+	lmd_oid *damaged;
+	size_t ndamaged;
 	uint64_t requests;
 } lmd_ridx;
 
@@ -50,6 +55,8 @@ int lmd__ridx_list(lmd_backend *b, lmd_ridx *ri);
 /*
  * Make every listed pack's index available: from the cache folder, else
  * downloaded (in parallel), verified (trailer hash, pack id) and cached.
+ * An index that arrives damaged does not stop the caller: its pack moves
+ * to the partial ones and is named in ri->damaged.
  */
 int lmd__ridx_load(lmd_backend *b, lmd_ridx *ri, const char *cache_dir, unsigned jobs);
 bool lmd__ridx_has_pack(const lmd_ridx *ri, const lmd_oid *pack_id);

@@ -120,6 +120,36 @@ int lmd__idx_check(const uint8_t *p, size_t n, const lmd_oid *pack_id)
 
 /* ---- loading ---- */
 
+/* Move the packs whose index is damaged to the partial ones (lmd__ridx_list
+ * sized that array for every listed pack), keeping ri->packs sorted. */
+static int set_aside_damaged(lmd_ridx *ri)
+{
+	size_t w = 0, nd = 0;
+
+	for (size_t i = 0; i < ri->n; i++)
+		nd += ri->packs[i].damaged;
+	if (!nd)
+		return 0;
+	free(ri->damaged);
+	ri->damaged = lmd_calloc(nd, sizeof(*ri->damaged));
+	if (!ri->damaged)
+		return -ENOMEM;
+	ri->ndamaged = 0;
+	for (size_t i = 0; i < ri->n; i++) {
+		lmd_ridx_pack *p = &ri->packs[i];
+		if (!p->damaged) {
+			ri->packs[w++] = *p;
+			continue;
+		}
+		ri->damaged[ri->ndamaged++] = p->id;
+		ri->partial[ri->npartial] = p->id;
+		ri->partial_size[ri->npartial++] = p->pack_size;
+		free(p->idx);
+	}
+	ri->n = w;
+	return 0;
+}
+
 struct dl {
 	lmd_buf buf;
 	size_t pack;
@@ -206,10 +236,9 @@ int lmd__ridx_load(lmd_backend *b, lmd_ridx *ri, const char *cache_dir, unsigned
 			char *path;
 			lmd_oid_fmt(hex, &p->id);
 			if (lmd__idx_check(dls[k].buf.ptr, dls[k].buf.len, &p->id) < 0) {
-				rc = lmd_error_set(LMD_ECORRUPT,
-						   "the remote's index '%s' is damaged (its checksum does not match); "
-						   "run 'lmdata fsck --remote' or push again from a good copy", keys[k]);
-				goto done;
+				lmd_error_clear();
+				p->damaged = true;
+				continue;
 			}
 			path = lmd_asprintf("%s/%s.idx", cache_dir, hex);
 			if (!path) {
@@ -222,6 +251,7 @@ int lmd__ridx_load(lmd_backend *b, lmd_ridx *ri, const char *cache_dir, unsigned
 			free(path);
 			adopt(p, &dls[k].buf);
 		}
+		rc = set_aside_damaged(ri);
 	}
 done:
 	for (size_t k = 0; k < nreq; k++) {
@@ -280,5 +310,6 @@ void lmd__ridx_release(lmd_ridx *ri)
 	free(ri->packs);
 	free(ri->partial);
 	free(ri->partial_size);
+	free(ri->damaged);
 	memset(ri, 0, sizeof(*ri));
 }

@@ -34,3 +34,33 @@ expect_out_contains "is not on the remote"
 # ...and push repairs it.
 expect_exit 0 lmdata push
 expect_exit 0 lmdata fsck --remote --read-data
+
+# A damaged index on the remote does not stop anything: a fresh clone's
+# fsck --remote names the pack, its fetch says why objects are absent, and
+# gc --remote keeps the pack.  Deleting the index and pushing from a clone
+# that has the pack sends a good index (not the pack again).
+git add -A >/dev/null 2>&1; git commit -qm data || fail "git commit failed"
+idx=$(ls -S "$TMP_ROOT"/remote/packs/*.idx | head -n1)
+pack=$(basename "$idx" .idx)
+chmod u+w "$idx"
+printf '\x01' | dd of="$idx" bs=1 seek=70 conv=notrunc status=none
+git clone -q "$REPO" "$TMP_ROOT/clone" || fail "git clone failed"
+cd "$TMP_ROOT/clone" || fail "cd clone"
+expect_exit 1 lmdata fsck --remote
+expect_out_contains "$pack"
+expect_out_contains "damaged index"
+expect_exit 3 lmdata pull
+expect_err_contains "damaged index"
+cd "$REPO" || fail "cd repo"
+rm -rf .lmdata/state/remote-origin/idx
+expect_exit 0 lmdata gc --remote --all-commits --grace 0
+expect_file "$TMP_ROOT/remote/packs/$pack.pack"
+rm -f "$idx"
+pack_mtime=$(stat -c %Y.%y "$TMP_ROOT/remote/packs/$pack.pack")
+expect_exit 0 lmdata push
+expect_file "$idx"
+expect_eq "$(stat -c %Y.%y "$TMP_ROOT/remote/packs/$pack.pack")" "$pack_mtime" "the pack was not sent again"
+cd "$TMP_ROOT/clone" || fail "cd clone"
+expect_exit 0 lmdata pull
+expect_exit 0 lmdata fsck
+expect_exit 0 lmdata fsck --remote
