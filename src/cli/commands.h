@@ -152,7 +152,7 @@ int cmd_gc_remote(int argc, char **argv);
 	"  -a, --all-branches   the tip of every local branch\n" \
 	"  -T, --all-tags       every tagged commit\n" \
 	"  -A, --all-commits    every commit reachable from any ref\n" \
-	"  --rev REV            this commit (repeatable)\n" \
+	"  --rev REV            this commit (repeatable; A..B: every commit in it)\n" \
 	"  --keep-since DATE    every reachable commit made at or after DATE\n" \
 	"  --json               machine-readable output\n"
 
@@ -184,7 +184,8 @@ int cmd_gc_remote(int argc, char **argv);
 	"(add --workspace to include the work tree too).\n\n" \
 	"  -r, --remote NAME   the remote (default: the default remote)\n" \
 	"  -j, --jobs N        parallel transfers (default: the remote's jobs, 8)\n" \
-	"  --rev REV           the data of this commit, tag or branch (repeatable)\n" \
+	"  --rev REV           the data of this commit, tag or branch (repeatable;\n" \
+	"                      A..B: every commit in the range, as git rev-list)\n" \
 	"  --all-branches      the tip of every local branch\n" \
 	"  --all-tags          every tagged commit\n" \
 	"  --all-commits       every commit reachable from any ref\n" \
@@ -199,7 +200,7 @@ int cmd_gc_remote(int argc, char **argv);
 	"  -r, --remote NAME   the remote (default: the default remote)\n" \
 	"  -j, --jobs N        parallel transfers (default: the remote's jobs, 8)\n" \
 	"  --rev REV           the data of this version instead of the work tree's\n" \
-	"                      (repeatable)\n" \
+	"                      (repeatable; A..B: every commit in the range)\n" \
 	"  --json              print a JSON summary\n"
 #define USAGE_PULL \
 	"usage: lmdata pull [-r NAME] [-j N] [-f] [--json] [--rev REV] [PATH...]\n\n" \

@@ -260,6 +260,54 @@ int lmd_git_rev_parse(lmd_git *g, const char *spec, char ret_id[LMD_GIT_HEXSZ + 
 	return 0;
 }
 
+bool lmd_git_is_range(const char *spec)
+{
+	return strstr(spec, "..") != NULL;
+}
+
+int lmd_git_range_commits(lmd_git *g, const char *spec, lmd_git_id_cb cb, void *payload)
+{
+	const char *dots = strstr(spec, "..");
+	char *from = NULL, *to = NULL;
+	char from_id[LMD_GIT_HEXSZ + 1], to_id[LMD_GIT_HEXSZ + 1];
+	git_revwalk *w = NULL;
+	git_oid a, b, oid;
+	int r;
+
+	if (!dots)
+		return lmd_error_set(LMD_EBADINPUT, "'%s' is not a range A..B", spec);
+	if (dots[2] == '.')
+		return lmd_error_set(LMD_EBADINPUT, "'%s': symmetric ranges (A...B) are not supported; use A..B", spec);
+	from = dots == spec ? lmd_strdup("HEAD") : lmd_strndup(spec, (size_t)(dots - spec));
+	to = lmd_strdup(dots[2] ? dots + 2 : "HEAD");
+	if (!from || !to) {
+		r = -ENOMEM;
+		goto done;
+	}
+	if ((r = lmd_git_rev_parse(g, from, from_id)) < 0 || (r = lmd_git_rev_parse(g, to, to_id)) < 0)
+		goto done;
+	if (git_oid_fromstr(&a, from_id) < 0 || git_oid_fromstr(&b, to_id) < 0 ||
+	    git_revwalk_new(&w, g->repo) < 0 || git_revwalk_push(w, &b) < 0 || git_revwalk_hide(w, &a) < 0) {
+		r = git_fail("cannot walk the range");
+		goto done;
+	}
+	r = 0;
+	while (r >= 0 && (r = git_revwalk_next(&oid, w)) == 0) {
+		char hex[LMD_GIT_HEXSZ + 1];
+		oid_hex(&oid, hex);
+		r = cb(hex, payload);
+	}
+	if (r == GIT_ITEROVER)
+		r = 0;
+	else if (r < 0 && lmd_error_code() == 0)
+		r = git_fail("cannot walk the range");
+done:
+	git_revwalk_free(w);
+	free(from);
+	free(to);
+	return r;
+}
+
 static char *dup_subject(const char *msg)
 {
 	const char *e;
@@ -708,6 +756,11 @@ int lmd_git_scope_commits(lmd_git *g, unsigned scopes, const char *const *revs, 
 	}
 	for (size_t i = 0; i < nrevs; i++) {
 		char hex[LMD_GIT_HEXSZ + 1];
+		if (lmd_git_is_range(revs[i])) {
+			if ((r = lmd_git_range_commits(g, revs[i], cb, payload)) < 0)
+				return r;
+			continue;
+		}
 		if ((r = lmd_git_rev_parse(g, revs[i], hex)) < 0 || (r = cb(hex, payload)) < 0)
 			return r;
 	}

@@ -86,8 +86,14 @@ int lmd_git_blob_hash(const void *data, size_t len, char ret_id[LMD_GIT_HEXSZ + 
 typedef int (*lmd_git_commit_cb)(const lmd_git_commit *c, void *payload);
 int lmd_git_log(lmd_git *g, lmd_git_commit_cb cb, void *payload);
 
-/* Commits whose manifests gc keeps (flags: LMD_GC_* scope bits of history.h). */
+/* Commits whose manifests gc keeps (flags: LMD_GC_* scope bits of history.h).
+ * A rev of the form A..B stands for every commit it names (see below). */
 typedef int (*lmd_git_id_cb)(const char *id, void *payload);
+/* Is spec a range "A..B" (either side may be empty: HEAD)? */
+bool lmd_git_is_range(const char *spec);
+/* Every commit reachable from B and not from A, as 'git rev-list A..B'
+ * lists them; "A...B" is refused (LMD_EBADINPUT). */
+int lmd_git_range_commits(lmd_git *g, const char *spec, lmd_git_id_cb cb, void *payload);
 int lmd_git_scope_commits(lmd_git *g, unsigned scopes, const char *const *revs, size_t nrevs,
 			  int64_t since, lmd_git_id_cb cb, void *payload);
 /* Every distinct manifest blob in the trees of the given commits. */

@@ -148,6 +148,12 @@ int lmd__sync_roots(lmd_repo *r, const lmd_sync_opts *o, lmd_sync_root **ret, si
 			goto done;
 	for (size_t i = 0; i < o->nrevs; i++) {
 		lmd_rev rev;
+		if (lmd_git_is_range(o->revs[i])) {
+			/* A..B: every commit in it, like a scope. */
+			if ((rc = lmd_git_range_commits(r->git, o->revs[i], scope_cb, &c)) < 0)
+				goto done;
+			continue;
+		}
 		if ((rc = lmd_rev_parse(r, o->revs[i], &rev)) < 0 || (rc = add_rev(&c, &rev)) < 0)
 			goto done;
 	}

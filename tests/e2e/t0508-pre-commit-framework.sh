@@ -42,3 +42,26 @@ git checkout -q -b other HEAD~1
 [ "$(sha_of data.jsonl)" != "$want" ] || fail "post-checkout through pre-commit did not move the data"
 git checkout -q main
 expect_eq "$(sha_of data.jsonl)" "$want" "data after switching back"
+
+# lmdata-push: git push runs it with the pushed range, and every commit in
+# it gets its data on the lmdata remote, not only the tip.
+expect_exit 0 lmdata remote add -d store "$TMP_ROOT/datastore"
+git init -q --bare "$TMP_ROOT/origin.git" || fail "git init --bare failed"
+git remote add origin "$TMP_ROOT/origin.git"
+run git push -q origin main
+[ "$RC" = 0 ] || fail "first git push failed: $OUT $ERR"
+jsonl data.jsonl 70 c
+expect_exit 0 lmdata add data.jsonl
+run git commit -qm mid
+[ "$RC" = 0 ] || fail "commit mid failed: $OUT $ERR"
+mid=$(sha_of data.jsonl)
+jsonl data.jsonl 80 d
+expect_exit 0 lmdata add data.jsonl
+run git commit -qm tip
+[ "$RC" = 0 ] || fail "commit tip failed: $OUT $ERR"
+run git push -q origin main
+[ "$RC" = 0 ] || fail "git push through pre-commit failed: $OUT $ERR"
+git clone -q -b main "$TMP_ROOT/origin.git" "$TMP_ROOT/clone" || fail "git clone failed"
+cd "$TMP_ROOT/clone" || fail "cd clone"
+expect_exit 0 lmdata pull --rev HEAD~1
+expect_eq "$(sha_of data.jsonl)" "$mid" "data of the commit before the pushed tip"

@@ -99,3 +99,20 @@ expect_exit 0 lmdata pull --rev origin/other~1
 expect_eq "$(sha_of data.bin)" "$MID1" "data of a commit inside a pushed update"
 expect_exit 0 lmdata pull --rev HEAD~1
 expect_eq "$(sha_of data.bin)" "$MID2" "data of a commit inside a pushed new branch"
+
+# --rev A..B stands for every commit in the range (as git rev-list A..B):
+# push and fetch the two commits of 'third' through a second remote.
+cd "$REPO" || fail "cd repo"
+expect_exit 0 lmdata remote add r2 "$TMP_ROOT/remote2"
+expect_exit 2 lmdata push -r r2 --rev 'third~2...third'
+expect_err_contains "symmetric"
+expect_exit 2 lmdata push -r r2 --rev 'no-such..third'
+expect_exit 0 lmdata push -r r2 --rev 'third~2..third'
+git clone -q -b third "$TMP_ROOT/origin.git" "$TMP_ROOT/ci5" || fail "git clone failed"
+cd "$TMP_ROOT/ci5" || fail "cd ci5"
+expect_exit 0 lmdata remote add -d r2 "$TMP_ROOT/remote2"
+expect_exit 3 lmdata fetch --rev HEAD~2
+expect_exit 0 lmdata fetch --rev HEAD~2..HEAD
+expect_exit 0 lmdata checkout HEAD~1
+expect_eq "$(sha_of data.bin)" "$MID2" "HEAD~1 from a range fetch"
+expect_exit 0 lmdata checkout HEAD
