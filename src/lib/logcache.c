@@ -11,14 +11,17 @@
  *                        [u64 size files old_size old_files i64 added deleted modified]
  *                        path\0 }
  *
- * The header's check covers the header and the table, so a lookup (a
+ * The header's check is hash(header[0, 24)) ^ (hash(table) * 0x9e3779b97f4a7c15
+ * + 1) and a record's is the low 32 bits of hash(record[8, len)), with
+ * hash = lmd_logcache_hash.  The header's covers the table, so a lookup (a
  * binary search) only meets sane offsets; each record has its own check
  * over what follows its check field, verified the first time the record
  * is used: a log that reads ten records checks ten.  Every length is
- * bounded by the bytes left before it is used.  The checks are a fast
- * 64-bit multiply-xorshift hash, not a cryptographic one: they catch
- * torn writes and bit rot (a changed 8-byte word always changes the
- * check); whoever can write .lmdata/ can rewrite the data anyway.
+ * bounded by the bytes left before it is used.  The hash is a fast
+ * multiply-xorshift one, not a cryptographic one: it is there for torn
+ * writes and bit rot (one changed 8-byte word always changes the 64-bit
+ * hash; damage slips past a record's 32-bit check with odds of 2^-32),
+ * and whoever can write .lmdata/ can rewrite the data anyway.
  *
  * The file is read whole (it is bounded by max_file) rather than mapped,
  * so that someone truncating it under a running log cannot fault it.
@@ -68,8 +71,9 @@ struct lmd_logcache {
 	size_t npend, cap_pend;
 };
 
-static uint64_t check64(const uint8_t *p, size_t n)
+uint64_t lmd_logcache_hash(const void *data, size_t n)
 {
+	const uint8_t *p = data;
 	uint64_t h = 0x6c6d646c6f676361ull ^ ((uint64_t)n * 0x9e3779b97f4a7c15ull), w = 0;
 
 	for (; n >= 8; p += 8, n -= 8) {
@@ -86,10 +90,10 @@ static uint64_t check64(const uint8_t *p, size_t n)
 	return h ^ (h >> 33);
 }
 
-/* The header's check: the header up to the check field, then the table. */
+/* The header's check: of the header up to the check field, and of the table. */
 static uint64_t header_check(const uint8_t *p, size_t table_len)
 {
-	return check64(p, 24) ^ (check64(p + HDR, table_len) * 0x9e3779b97f4a7c15ull + 1);
+	return lmd_logcache_hash(p, 24) ^ (lmd_logcache_hash(p + HDR, table_len) * 0x9e3779b97f4a7c15ull + 1);
 }
 
 /* ---- reading ---- */
@@ -238,7 +242,7 @@ static bool record_ok(lmd_logcache *lc, size_t i)
 		r = lc->buf + off;
 		len = lmd_get_le32(r);
 		ok = len >= FIXED(lc->idlen) && len <= lc->len - off && len <= LMD_LOGCACHE_MAX_RECORD &&
-		     lmd_get_le32(r + 4) == (uint32_t)check64(r + 8, len - 8) && !memcmp(r + 8, e, lc->idlen) &&
+		     lmd_get_le32(r + 4) == (uint32_t)lmd_logcache_hash(r + 8, len - 8) && !memcmp(r + 8, e, lc->idlen) &&
 		     parse_record(lc, r, len, NULL);
 	}
 	lc->state[i] = (uint8_t)((lc->state[i] & ~ST_MASK) | (ok ? ST_VALID : ST_BAD));
@@ -490,7 +494,7 @@ int lmd_logcache_put(lmd_logcache *lc, const lmd_logcache_commit *c)
 		}
 		put_str(&p, d->path);
 	}
-	lmd_put_le32(r + 4, (uint32_t)check64(r + 8, n - 8));
+	lmd_put_le32(r + 4, (uint32_t)lmd_logcache_hash(r + 8, n - 8));
 	lc->pend[lc->npend].off = lc->pending.len;
 	lc->pend[lc->npend].len = n;
 	lc->npend++;
@@ -625,13 +629,15 @@ int lmd_logcache_save(lmd_logcache *lc)
 	fd = -1;
 	if (rc >= 0 && rename(tmp, lc->path) < 0)
 		rc = -errno;
-	if (rc < 0) {
-		unlink(tmp);
-		lmd_error_set(rc, "cannot write the log cache '%s': %s", lc->path, lmd_strerror(rc));
-	}
 fail:
 	if (fd >= 0)
 		close(fd);
+	if (rc < 0) {
+		if (tmp)
+			unlink(tmp);
+		if (rc != -ENOMEM)
+			lmd_error_set(rc, "cannot write the log cache '%s': %s", lc->path, lmd_strerror(rc));
+	}
 	free(tmp);
 	free(v);
 	lmd_buf_release(&out);

@@ -95,6 +95,10 @@ bool lmd_logcache_dirty(const lmd_logcache *lc);
  */
 int lmd_logcache_save(lmd_logcache *lc);
 
+/* The files' check function (a fast 64-bit hash, not a cryptographic one;
+ * tests use it to forge files whose checks pass). */
+uint64_t lmd_logcache_hash(const void *data, size_t n);
+
 /* Hex id <-> bytes.  Parse returns the length in bytes, or -1. */
 int lmd_logcache_id_parse(const char *hex, uint8_t out[LMD_LOGCACHE_MAX_ID]);
 void lmd_logcache_id_fmt(const uint8_t *id, size_t idlen, char *hex);
