@@ -71,15 +71,34 @@ struct lmd_logcache {
 	size_t npend, cap_pend;
 };
 
+/* One step: a bijection of h for a given w, and of w for a given h. */
+static inline uint64_t step(uint64_t h, uint64_t w)
+{
+	h = (h ^ w) * 0x9e3779b97f4a7c15ull;
+	return h ^ (h >> 29);
+}
+
+static inline uint64_t rotl(uint64_t x, int r)
+{
+	return x << r | x >> (64 - r);
+}
+
 uint64_t lmd_logcache_hash(const void *data, size_t n)
 {
 	const uint8_t *p = data;
 	uint64_t h = 0x6c6d646c6f676361ull ^ ((uint64_t)n * 0x9e3779b97f4a7c15ull), w = 0;
+	uint64_t a = h, b = ~h, c = h ^ 0xff51afd7ed558ccdull, d = h ^ 0xc4ceb9fe1a85ec53ull;
 
-	for (; n >= 8; p += 8, n -= 8) {
-		h = (h ^ lmd_get_le64(p)) * 0x9e3779b97f4a7c15ull;
-		h ^= h >> 29;
+	/* Four independent lanes over 32-byte blocks, then one over the rest. */
+	for (; n >= 32; p += 32, n -= 32) {
+		a = step(a, lmd_get_le64(p));
+		b = step(b, lmd_get_le64(p + 8));
+		c = step(c, lmd_get_le64(p + 16));
+		d = step(d, lmd_get_le64(p + 24));
 	}
+	h = step(step(step(h ^ a, rotl(b, 17)), rotl(c, 31)), rotl(d, 47));
+	for (; n >= 8; p += 8, n -= 8)
+		h = step(h, lmd_get_le64(p));
 	for (size_t i = 0; i < n; i++)
 		w |= (uint64_t)p[i] << (8 * i);
 	h = (h ^ w) * 0x9e3779b97f4a7c15ull;
