@@ -326,8 +326,14 @@ static int fill_commit(git_commit *c, lmd_git_commit *ret)
 
 	oid_hex(git_commit_id(c), out.id);
 	out.nparents = git_commit_parentcount(c);
-	if (out.nparents)
+	if (out.nparents) {
 		oid_hex(git_commit_parent_id(c, 0), out.parent);
+		out.parents = lmd_reallocarray(NULL, out.nparents, sizeof(*out.parents));
+		if (!out.parents)
+			return -ENOMEM;
+		for (unsigned i = 0; i < out.nparents; i++)
+			oid_hex(git_commit_parent_id(c, i), out.parents[i]);
+	}
 	out.time = (int64_t)git_commit_time(c);
 	out.author_time = a ? (int64_t)a->when.time : out.time;
 	out.author_tz = a ? a->when.offset : 0;
@@ -349,7 +355,9 @@ void lmd_git_commit_release(lmd_git_commit *c)
 	free(c->author);
 	free(c->email);
 	free(c->subject);
+	free(c->parents);
 	c->author = c->email = c->subject = NULL;
+	c->parents = NULL;
 }
 
 int lmd_git_commit_read(lmd_git *g, const char *id, lmd_git_commit *ret)
@@ -694,6 +702,43 @@ int lmd_git_log(lmd_git *g, lmd_git_commit_cb cb, void *payload)
 	if (r < 0 && lmd_error_code() == 0)
 		return lmd_git_is_shallow(g) ? 0 : git_fail("cannot walk the history");
 	return r;
+}
+
+int lmd_git_log_head(lmd_git *g, char ret_id[LMD_GIT_HEXSZ + 1])
+{
+	git_oid oid;
+
+	if (git_repository_head_unborn(g->repo) == 1)
+		return lmd_error_set(LMD_ENOTFOUND, "no commits yet: the history is empty ('lmdata commit' makes the first)");
+	git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_BLOB, (size_t)LMD_MAX_MANIFEST);
+	if (git_reference_name_to_id(&oid, g->repo, "HEAD") < 0)
+		return git_fail("cannot read HEAD");
+	oid_hex(&oid, ret_id);
+	return 0;
+}
+
+static int stop_at_first(const char *name, void *payload)
+{
+	(void)name;
+	(void)payload;
+	return 1;
+}
+
+bool lmd_git_history_altered(lmd_git *g)
+{
+	char *grafts;
+	bool altered;
+
+	if (lmd_git_is_shallow(g))
+		return true;
+	grafts = lmd_path_join(git_repository_commondir(g->repo), "info/grafts");
+	altered = !grafts || access(grafts, F_OK) == 0;
+	free(grafts);
+	/* 1: a replacement exists; < 0: cannot tell, so assume one does. */
+	if (!altered && git_reference_foreach_glob(g->repo, "refs/replace/*", stop_at_first, NULL) != 0)
+		altered = true;
+	git_error_clear();
+	return altered;
 }
 
 struct scope_ctx {

@@ -49,6 +49,7 @@ typedef struct lmd_git_commit {
 	char id[LMD_GIT_HEXSZ + 1];
 	char parent[LMD_GIT_HEXSZ + 1];   /* first parent, "" for a root commit */
 	unsigned nparents;
+	char (*parents)[LMD_GIT_HEXSZ + 1]; /* all nparents, in order (malloc'd; NULL when none) */
 	int64_t time;                     /* committer time (seconds) */
 	int64_t author_time;
 	int author_tz;                    /* minutes east of UTC */
@@ -85,6 +86,19 @@ int lmd_git_blob_hash(const void *data, size_t len, char ret_id[LMD_GIT_HEXSZ + 
 /* Walk commits from HEAD (newest first, by commit time). */
 typedef int (*lmd_git_commit_cb)(const lmd_git_commit *c, void *payload);
 int lmd_git_log(lmd_git *g, lmd_git_commit_cb cb, void *payload);
+/*
+ * Where a walk of the history starts: HEAD's commit (LMD_ENOTFOUND, as
+ * lmd_git_log, when there are no commits).  Also lets libgit2 keep the
+ * manifest blobs a walk reads twice, as lmd_git_log does.
+ */
+int lmd_git_log_head(lmd_git *g, char ret_id[LMD_GIT_HEXSZ + 1]);
+/*
+ * Can a commit's parents here differ from what its id alone says: a
+ * shallow clone (its edge commits look parentless), grafts
+ * (info/grafts) or replacements (refs/replace/)?  Anything keyed by
+ * commit id that depends on parents must then be bypassed.
+ */
+bool lmd_git_history_altered(lmd_git *g);
 
 /* Commits whose manifests gc keeps (flags: LMD_GC_* scope bits of history.h).
  * A rev of the form A..B stands for every commit it names (see below). */
