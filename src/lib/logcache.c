@@ -17,11 +17,10 @@
  * binary search) only meets sane offsets; each record has its own check
  * over what follows its check field, verified the first time the record
  * is used: a log that reads ten records checks ten.  Every length is
- * bounded by the bytes left before it is used.  The hash is a fast
- * multiply-xorshift one, not a cryptographic one: it is there for torn
- * writes and bit rot (one changed 8-byte word always changes the 64-bit
- * hash; damage slips past a record's 32-bit check with odds of 2^-32),
- * and whoever can write .lmdata/ can rewrite the data anyway.
+ * bounded by the bytes left before it is used.  The hash is the first 8
+ * bytes of the SHA-256 (OpenSSL, as everywhere else): it is there for torn
+ * writes and bit rot (damage slips past a record's 32-bit check with odds
+ * of 2^-32); whoever can write .lmdata/ can rewrite the data anyway.
  *
  * The file is read whole (it is bounded by max_file) rather than mapped,
  * so that someone truncating it under a running log cannot fault it.
@@ -36,6 +35,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hash.h"
 #include "logcache.h"
 #include "pack.h"
 #include "util.h"
@@ -71,42 +71,16 @@ struct lmd_logcache {
 	size_t npend, cap_pend;
 };
 
-/* One step: a bijection of h for a given w, and of w for a given h. */
-static inline uint64_t step(uint64_t h, uint64_t w)
-{
-	h = (h ^ w) * 0x9e3779b97f4a7c15ull;
-	return h ^ (h >> 29);
-}
-
-static inline uint64_t rotl(uint64_t x, int r)
-{
-	return x << r | x >> (64 - r);
-}
-
 uint64_t lmd_logcache_hash(const void *data, size_t n)
 {
-	const uint8_t *p = data;
-	uint64_t h = 0x6c6d646c6f676361ull ^ ((uint64_t)n * 0x9e3779b97f4a7c15ull), w = 0;
-	uint64_t a = h, b = ~h, c = h ^ 0xff51afd7ed558ccdull, d = h ^ 0xc4ceb9fe1a85ec53ull;
-
-	/* Four independent lanes over 32-byte blocks, then one over the rest. */
-	for (; n >= 32; p += 32, n -= 32) {
-		a = step(a, lmd_get_le64(p));
-		b = step(b, lmd_get_le64(p + 8));
-		c = step(c, lmd_get_le64(p + 16));
-		d = step(d, lmd_get_le64(p + 24));
+	lmd_oid d;
+	/* Out of memory for the digest context: a check that fails, so the
+	 * record is recomputed, never trusted. */
+	if (lmd_sha256_buf(data, n, &d) < 0) {
+		lmd_error_clear();
+		return 0;
 	}
-	h = step(step(step(h ^ a, rotl(b, 17)), rotl(c, 31)), rotl(d, 47));
-	for (; n >= 8; p += 8, n -= 8)
-		h = step(h, lmd_get_le64(p));
-	for (size_t i = 0; i < n; i++)
-		w |= (uint64_t)p[i] << (8 * i);
-	h = (h ^ w) * 0x9e3779b97f4a7c15ull;
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ull;
-	return h ^ (h >> 33);
+	return lmd_get_le64(d.id);
 }
 
 /* The header's check: of the header up to the check field, and of the table. */

@@ -95,8 +95,8 @@ bool lmd_logcache_dirty(const lmd_logcache *lc);
  */
 int lmd_logcache_save(lmd_logcache *lc);
 
-/* The files' check function (a fast 64-bit hash, not a cryptographic one;
- * tests use it to forge files whose checks pass). */
+/* The file's check function: the first 8 bytes of the SHA-256 (tests use
+ * it to forge files whose checks pass). */
 uint64_t lmd_logcache_hash(const void *data, size_t n);
 
 /* Hex id <-> bytes.  Parse returns the length in bytes, or -1. */
