@@ -9,6 +9,7 @@
  * either the old pack or both (duplicates are harmless), never neither.
  */
 #include <dirent.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -230,6 +231,37 @@ static void sweep_leftovers(lmd_store *s, bool dry)
 	free(dir);
 }
 
+/*
+ * Temp files that killed commands left in the state folder (stat caches,
+ * the log cache, a remote's index cache).  Their writers take no lock, so
+ * only those over an hour old go, whatever the grace period: a live writer
+ * renames its temp file within moments.
+ */
+static void sweep_state_tmp(const char *dir, int64_t older_than, bool dry, int depth)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	struct stat st;
+
+	while (d && (de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (S_ISDIR(st.st_mode) && depth < 3) {
+			char *sub = lmd_path_join(dir, de->d_name);
+			if (sub)
+				sweep_state_tmp(sub, older_than, dry, depth + 1);
+			free(sub);
+		} else if (S_ISREG(st.st_mode) && lmd_is_tmp_name(de->d_name) && (int64_t)st.st_mtime < older_than &&
+			   !dry) {
+			unlinkat(dirfd(d), de->d_name, 0);
+		}
+	}
+	if (d)
+		closedir(d);
+}
+
 struct hist_ctx {
 	lmd_repo *r;
 	struct gc_ctx *c;
@@ -420,6 +452,12 @@ int lmd_gc_scoped(lmd_repo *r, const lmd_gc_opts *opts, unsigned flags, lmd_gc_s
 			lmd_fsync_dir(lmd_store_dir(c.s));
 	}
 	sweep_leftovers(c.s, dry);
+	{
+		char *state = lmd_path_join(r->lmdir, "state");
+		if (state)
+			sweep_state_tmp(state, now - 3600, dry, 0);
+		free(state);
+	}
 	rc = 0;
 done:
 	if (ret_stats)

@@ -95,4 +95,20 @@ expect_exit 3 lmdata checkout f
 expect_err_contains "'f'"
 expect_eq "$(sha_of f)" "$f2" "f after failed checkout of a collected version"
 expect_no_tmp_files
+
+# Temp files killed commands left in .lmdata/state: gc removes those older
+# than an hour (their writers take no lock), keeps younger ones.
+mkdir -p .lmdata/state/remote-x/idx
+for f in .lmdata/state/.log-cache.lmdtmp.1.0 .lmdata/state/remote-x/idx/.a.idx.lmdtmp.2.0; do
+	echo torn >"$f" && touch -d '2 hours ago' "$f"
+done
+echo live >.lmdata/state/.stat-x.lmdtmp.3.0
+git checkout -q HEAD -- f.lmd || fail "git checkout of the manifest failed"
+expect_exit 0 lmdata gc --workspace -n
+expect_file .lmdata/state/.log-cache.lmdtmp.1.0
+expect_exit 0 lmdata gc --workspace
+[ ! -e .lmdata/state/.log-cache.lmdtmp.1.0 ] || fail "old temp file kept in .lmdata/state"
+[ ! -e .lmdata/state/remote-x/idx/.a.idx.lmdtmp.2.0 ] || fail "old temp file kept in a remote's index cache"
+expect_file .lmdata/state/.stat-x.lmdtmp.3.0
+rm -rf .lmdata/state/.stat-x.lmdtmp.3.0 .lmdata/state/remote-x
 exit 0
