@@ -1,5 +1,5 @@
 /*
- * The two structured object kinds of the store:
+ * The structured object kinds of the store: trees, file lists and parts.
  *
  * A tree lists one folder, sorted by name (bytewise):
  *
@@ -37,9 +37,13 @@
  * maximum.  Chunk ids depend only on content, so an insertion or a
  * deletion in the middle of a big file changes the part around it and no
  * other; the same file always gives the same parts.  With the default
- * maximum of 32768 chunks a part lists about 330 MiB of data on average
- * (16 KiB chunks) and is itself at most 1.2 MiB; a file list of parts
- * can then name files of exabytes before reaching the object size cap.
+ * maximum of 16384 chunks (a 512 MiB file has a few parts) a part lists
+ * about 10,500 chunks on average, 164 MiB of data with 16 KiB chunks, and
+ * is itself at most 576 KiB.  A file list of parts is at most 256 MiB
+ * like any object: about 6.1 million parts, about 1 PiB for one file
+ * with the default chunk sizes (never less than 90 TiB, which would take
+ * every part and every chunk at its minimum size).  Readers hold 48 bytes
+ * per part (300 KiB per TiB of file) and one part at a time.
  *
  * Every count and length is checked when parsed: the counts against the
  * object's length, the lengths against the size (overflow-checked), a
@@ -73,7 +77,7 @@
  * which objects a file gives, so real repositories always use the
  * default.
  */
-#define LMD_PART_CHUNKS 32768u
+#define LMD_PART_CHUNKS 16384u
 #define LMD_PART_CHUNKS_MIN 4u
 /* What a reader accepts: a part or flat list no bigger than the object cap. */
 #define LMD_PART_MAX_ENTRIES ((LMD_MAX_BLOB_RAW - LMD_FILE_HDR - 32u) / LMD_FILE_ENT)

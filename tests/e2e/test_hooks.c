@@ -4,7 +4,7 @@
  * before main runs:
  *
  *   LMDATA_TEST_PART_CHUNKS=N   at most N chunks per part of a big file's
- *                               chunk list (default 32768), so that a file
+ *                               chunk list (default 16384), so that a file
  *                               of a few MiB has many parts
  *
  * The installed lmdata is built without this file: no environment can
