@@ -28,8 +28,8 @@ static int walk_parts(lmd_store *s, const lmd_oid *id, const lmd_buf *list, uint
 		if (cbs->part && (r = cbs->part(&parts[i], payload)) != 0) {
 			if (r == LMD_CHUNKLIST_SKIP)
 				continue;
-			if (r == LMD_CHUNKLIST_STOP)
-				r = 0;
+			if (r > 0)
+				r = 0; /* LMD_CHUNKLIST_STOP */
 			goto done;
 		}
 		if ((r = lmd_store_get(s, &parts[i].id, LMD_OBJ_PART, &pbuf)) < 0 ||
@@ -45,8 +45,8 @@ static int walk_parts(lmd_store *s, const lmd_oid *id, const lmd_buf *list, uint
 		r = cbs->chunks(&parts[i], c, n, payload);
 		free(c);
 		if (r != 0) {
-			if (r == LMD_CHUNKLIST_STOP)
-				r = 0;
+			if (r > 0)
+				r = 0; /* LMD_CHUNKLIST_STOP */
 			goto done;
 		}
 	}
@@ -83,9 +83,10 @@ int lmd_chunklist_walk(lmd_store *s, const lmd_oid *id, uint64_t want_size, cons
 		r = walk_parts(s, id, &list, want_size, cbs, payload, ret_bad);
 		goto done;
 	}
-	if ((r = lmd_filelist_parse(list.ptr, list.len, &size, &c, &n)) < 0 ||
-	    (want_size != UINT64_MAX && size != want_size &&
-	     (r = lmd_error_set(LMD_ECORRUPT, "the chunk list does not match the file's size")) < 0)) {
+	if ((r = lmd_filelist_parse(list.ptr, list.len, &size, &c, &n)) == 0 && want_size != UINT64_MAX &&
+	    size != want_size)
+		r = lmd_error_set(LMD_ECORRUPT, "the chunk list does not match the file's size");
+	if (r < 0) {
 		if (ret_bad)
 			*ret_bad = *id;
 		lmd_oid_fmt(hex, id);
@@ -94,8 +95,8 @@ int lmd_chunklist_walk(lmd_store *s, const lmd_oid *id, uint64_t want_size, cons
 		goto done;
 	}
 	r = cbs->chunks(NULL, c, n, payload);
-	if (r == LMD_CHUNKLIST_STOP)
-		r = 0;
+	if (r > 0)
+		r = 0; /* LMD_CHUNKLIST_STOP */
 done:
 	free(c);
 	lmd_buf_release(&list);

@@ -206,12 +206,12 @@ static int write_part(lmd_ingest *in, struct pend_file *f, uint32_t k)
 	int r;
 
 	if (!f->failed) {
+		if (f->nparts >= LMD_FILEP_MAX_PARTS)
+			return lmd_error_set(LMD_ETOOBIG, "a file of more than %u parts is over the limit",
+					     (unsigned)LMD_FILEP_MAX_PARTS);
 		if (f->nparts == f->aparts) {
 			uint32_t n = f->aparts ? f->aparts * 2 : 8;
 			lmd_part_ref *np;
-			if (f->aparts >= LMD_FILEP_MAX_PARTS)
-				return lmd_error_set(LMD_ETOOBIG, "a file of more than %u parts is over the limit",
-						     (unsigned)LMD_FILEP_MAX_PARTS);
 			if (!(np = lmd_reallocarray(f->parts, n, sizeof(*np))))
 				return -ENOMEM;
 			f->parts = np;
