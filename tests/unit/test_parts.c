@@ -240,6 +240,10 @@ Test(parts, flat_up_to_the_part_size_then_parts)
 	cr_assert_not(has_parts(s, &id));
 	cr_assert_eq(walk(s, &id, n).parts, 0);
 	lmd_store_free(s);
+	/* a flat list longer than parts now are (an older store) still reads */
+	s = open_store("flat", 4);
+	cr_assert_eq(walk(s, &id, n).chunks, nch);
+	lmd_store_free(s);
 	/* one chunk more than a part holds: parts */
 	s = open_store("parts", nch - 1);
 	id = ingest(s, t_path("f"), 2);
