@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chunklist.h"
 #include "oidset.h"
 #include "walk.h"
 
@@ -18,7 +19,6 @@ struct fsck_ctx {
 	lmd_oidset bad, bad_packs;
 	lmd_fsck_stats st;
 	int problems;
-	lmd_buf buf;
 };
 
 static void report(struct fsck_ctx *c, const lmd_oid *pack, const lmd_oid *obj, const char *what, const char *path)
@@ -59,11 +59,52 @@ static const char *obj_problem(struct fsck_ctx *c, const lmd_oid *id, int type)
 	return NULL;
 }
 
+struct file_check {
+	struct fsck_ctx *c;
+	const char *path;
+};
+
+/* A part (of a big file's chunk list) must be there and intact before it is read. */
+static int check_part(const lmd_part_ref *p, void *payload)
+{
+	struct file_check *fc = payload;
+	const char *why = NULL;
+	if (lmd_oidset_has(&fc->c->bad, &p->id))
+		why = "uses a damaged part of its chunk list";
+	else if (!lmd_store_has(fc->c->s, &p->id, LMD_OBJ_PART))
+		why = "uses a part of its chunk list missing from the store";
+	if (!why)
+		return 0;
+	if (!lmd_store_has(fc->c->s, &p->id, 0))
+		fc->c->st.missing++;
+	report(fc->c, NULL, &p->id, why, fc->path);
+	return LMD_CHUNKLIST_STOP; /* one problem per file is enough to name it */
+}
+
+static int check_chunks(const lmd_part_ref *part, const lmd_chunk_ref *ch, uint32_t n, void *payload)
+{
+	struct file_check *fc = payload;
+	const char *why;
+	(void)part;
+	for (uint32_t i = 0; i < n; i++)
+		if ((why = obj_problem(fc->c, &ch[i].id, LMD_OBJ_DATA))) {
+			if (!lmd_store_has(fc->c->s, &ch[i].id, 0))
+				fc->c->st.missing++;
+			report(fc->c, NULL, &ch[i].id, why, fc->path);
+			return LMD_CHUNKLIST_STOP;
+		}
+	return 0;
+}
+
 static int check_file(const char *path, const lmd_tree_entry *e, void *payload)
 {
 	struct fsck_ctx *c = payload;
+	struct file_check fc = { c, path };
+	lmd_chunklist_cbs cbs = { .part = check_part, .chunks = check_chunks };
+	lmd_oid bad;
 	lmd_loc loc;
 	const char *why;
+	int r;
 
 	if (e->mode != LMD_MODE_LINK && e->size == 0)
 		return 0;
@@ -79,24 +120,13 @@ static int check_file(const char *path, const lmd_tree_entry *e, void *payload)
 		report(c, NULL, &e->id, why, path);
 		return 0;
 	}
-	{
-		lmd_chunk_ref *ch = NULL;
-		uint32_t n = 0;
-		uint64_t size;
-		if (lmd_store_get(c->s, &e->id, LMD_OBJ_FILE, &c->buf) < 0 ||
-		    lmd_filelist_parse(c->buf.ptr, c->buf.len, &size, &ch, &n) < 0) {
-			report(c, NULL, &e->id, "its chunk list is damaged", path);
-			lmd_error_clear();
-			return 0;
-		}
-		for (uint32_t i = 0; i < n; i++)
-			if ((why = obj_problem(c, &ch[i].id, LMD_OBJ_DATA))) {
-				if (!lmd_store_has(c->s, &ch[i].id, 0))
-					c->st.missing++;
-				report(c, NULL, &ch[i].id, why, path);
-				break;
-			}
-		free(ch);
+	bad = e->id;
+	if ((r = lmd_chunklist_walk(c->s, &e->id, e->size, &cbs, &fc, &bad)) < 0) {
+		if (r == -ENOMEM)
+			return r;
+		report(c, NULL, &bad, lmd_oid_cmp(&bad, &e->id) ? "a part of its chunk list is damaged"
+								: "its chunk list is damaged", path);
+		lmd_error_clear();
 	}
 	return 0;
 }
@@ -210,7 +240,6 @@ done:
 	lmd__datasets_free(ds, nds);
 	lmd_oidset_release(&c.bad);
 	lmd_oidset_release(&c.bad_packs);
-	lmd_buf_release(&c.buf);
 	lmd_zctx_free(z);
 	return rc;
 }

@@ -1,9 +1,9 @@
 /*
  * lmd_gc: remove objects that no manifest of the work tree needs.
  *
- * Mark: walk every manifest's trees and file lists into a set of live ids
- * (any unreadable manifest or missing tree stops gc: it cannot know what
- * that data needs).  Sweep, per pack: all live, keep it; none live, delete
+ * Mark: walk every manifest's trees, file lists and their parts into a set
+ * of live ids (any unreadable manifest or missing tree stops gc: it cannot
+ * know what that data needs).  Sweep, per pack: all live, keep it; none live, delete
  * it; some live, copy the live objects block by block into new packs,
  * seal those, and only then delete the old pack.  An interruption leaves
  * either the old pack or both (duplicates are harmless), never neither.
@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "chunklist.h"
 #include "oidset.h"
 #include "hash.h"
 #include "history_int.h"
@@ -26,7 +27,6 @@
 struct gc_ctx {
 	lmd_store *s;
 	lmd_oidset live;
-	lmd_buf buf;
 };
 
 static int mark_tree(const lmd_oid *id, const char *path, void *payload)
@@ -35,29 +35,36 @@ static int mark_tree(const lmd_oid *id, const char *path, void *payload)
 	return lmd_oidset_add(&((struct gc_ctx *)payload)->live, id) < 0 ? -ENOMEM : 0;
 }
 
+/* A part already marked had its chunks marked before it: versions of a
+ * big file share most of their parts, and history walks each once. */
+static int mark_part(const lmd_part_ref *p, void *payload)
+{
+	return lmd_oidset_has(&((struct gc_ctx *)payload)->live, &p->id) ? LMD_CHUNKLIST_SKIP : 0;
+}
+
+static int mark_chunks(const lmd_part_ref *part, const lmd_chunk_ref *ch, uint32_t n, void *payload)
+{
+	struct gc_ctx *c = payload;
+	for (uint32_t i = 0; i < n; i++)
+		if (lmd_oidset_add(&c->live, &ch[i].id) < 0)
+			return -ENOMEM;
+	return part && lmd_oidset_add(&c->live, &part->id) < 0 ? -ENOMEM : 0;
+}
+
 static int mark_file(const char *path, const lmd_tree_entry *e, void *payload)
 {
 	struct gc_ctx *c = payload;
-	lmd_chunk_ref *ch = NULL;
-	uint32_t n = 0;
-	uint64_t size;
+	lmd_chunklist_cbs cbs = { .part = mark_part, .chunks = mark_chunks };
 	int r;
 
 	if (lmd_oidset_add(&c->live, &e->id) < 0)
 		return -ENOMEM;
 	if (lmd_store_has(c->s, &e->id, LMD_OBJ_DATA) || e->size == 0)
 		return 0;
-	if ((r = lmd_store_get(c->s, &e->id, LMD_OBJ_FILE, &c->buf)) < 0 ||
-	    (r = lmd_filelist_parse(c->buf.ptr, c->buf.len, &size, &ch, &n)) < 0)
+	if ((r = lmd_chunklist_walk(c->s, &e->id, UINT64_MAX, &cbs, c, NULL)) < 0 && r != -ENOMEM)
 		return lmd_error_wrap(r, "cannot read the chunk list of '%s' (run 'lmdata fsck'); nothing was deleted",
 				      path);
-	for (uint32_t i = 0; i < n; i++)
-		if (lmd_oidset_add(&c->live, &ch[i].id) < 0) {
-			free(ch);
-			return -ENOMEM;
-		}
-	free(ch);
-	return 0;
+	return r;
 }
 
 struct pack_count {
@@ -466,7 +473,6 @@ done:
 	lmd_zctx_free(z);
 	free(old);
 	lmd_oidset_release(&c.live);
-	lmd_buf_release(&c.buf);
 	lmd__datasets_free(ds, nds);
 	lmd__repo_unlock(r);
 	return rc;

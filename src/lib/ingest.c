@@ -7,6 +7,12 @@
  *
  * A file of one chunk is the common case for many small files; its chunk
  * id equals its file id, so it is hashed once, on the main thread.
+ *
+ * A pending file keeps only the chunks not yet written in a part: once
+ * more than part_chunks of its chunks are known it is a big file (a
+ * two-level list, objects.h), and every part is written as soon as the
+ * chunk ids decide where it ends.  Memory per file is then about one part
+ * plus the chunks of the batches in flight, whatever the file's size.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -23,19 +29,23 @@
 struct pend_file {
 	lmd_oid id;
 	uint64_t size;
-	uint32_t nchunks;       /* final count once reading is done */
-	uint32_t resolved;
+	uint64_t nchunks;       /* cut so far; the final count once reading is done */
+	uint64_t resolved;      /* chunks whose id is known: always a prefix */
+	uint64_t base;          /* chunks before this one are in written parts */
 	bool read_done;
 	bool failed;            /* reading failed: write no list */
-	lmd_chunk_ref *chunks;  /* grows as chunks are cut */
-	uint32_t achunks;
+	bool parted;            /* more than part_chunks chunks: a list of parts */
+	lmd_chunk_ref *chunks;  /* chunks[i] is chunk base + i, up to nchunks */
+	size_t achunks;
+	lmd_part_ref *parts;    /* parts written so far */
+	uint32_t nparts, aparts;
 	struct pend_file *next;
 };
 
 struct chunk_rec {
 	uint32_t off, len;
 	struct pend_file *file;
-	uint32_t index;
+	uint64_t index;         /* the chunk's number in its file */
 	bool known;             /* id already computed (single-chunk file) */
 	lmd_oid id;
 };
@@ -63,6 +73,7 @@ struct lmd_ingest {
 	struct batch **free_list;
 	unsigned nfree;
 	uint32_t block_target;
+	uint32_t part_chunks;
 	uint8_t *rbuf;
 	lmd_sha256 *fh;
 	struct pend_file *files_head, *files_tail;
@@ -158,6 +169,7 @@ int lmd_ingest_new(lmd_store *s, lmd_packer *pk, const lmd_chunker *ch, unsigned
 	in->pk = pk;
 	in->ch = ch;
 	in->block_target = lmd_store_options(s)->block_target;
+	in->part_chunks = lmd_store_options(s)->part_chunks;
 	in->max_inflight = 2 * jobs + 2;
 	in->ring = lmd_calloc(in->max_inflight, sizeof(*in->ring));
 	in->free_list = lmd_calloc(in->max_inflight + 1, sizeof(*in->free_list));
@@ -180,22 +192,95 @@ void lmd_ingest_set_progress(lmd_ingest *in, lmd_ingest_progress cb, void *paylo
 	in->progress_payload = payload;
 }
 
+static void pend_free(struct pend_file *f)
+{
+	free(f->chunks);
+	free(f->parts);
+	free(f);
+}
+
+/* Write the first k known chunks of f as a part and forget them. */
+static int write_part(lmd_ingest *in, struct pend_file *f, uint32_t k)
+{
+	lmd_part_ref pr;
+	int r;
+
+	if (!f->failed) {
+		if (f->nparts >= LMD_FILEP_MAX_PARTS)
+			return lmd_error_set(LMD_ETOOBIG, "a file of more than %u parts is over the limit",
+					     (unsigned)LMD_FILEP_MAX_PARTS);
+		if (f->nparts == f->aparts) {
+			uint32_t n = f->aparts ? f->aparts * 2 : 8;
+			lmd_part_ref *np;
+			if (!(np = lmd_reallocarray(f->parts, n, sizeof(*np))))
+				return -ENOMEM;
+			f->parts = np;
+			f->aparts = n;
+		}
+		pr.nchunks = k;
+		if ((r = lmd_part_encode(f->chunks, k, &in->flbuf, &pr.id, &pr.size)) < 0 ||
+		    (r = lmd_packer_put(in->pk, LMD_OBJ_PART, &pr.id, in->flbuf.ptr, in->flbuf.len)) < 0)
+			return r;
+		f->parts[f->nparts++] = pr;
+	}
+	memmove(f->chunks, f->chunks + k, (size_t)(f->nchunks - f->base - k) * sizeof(*f->chunks));
+	f->base += k;
+	return 0;
+}
+
+/*
+ * Write the parts of f that its known chunks decide.  A file becomes a
+ * list of parts once more than part_chunks of its chunks are known (until
+ * then it may still get a flat list); with `last` (all chunks known) the
+ * rest is its last part.
+ */
+static int flush_parts(lmd_ingest *in, struct pend_file *f, bool last)
+{
+	uint32_t max = in->part_chunks;
+	int r;
+
+	for (;;) {
+		uint64_t avail = f->resolved - f->base;
+		uint32_t k;
+		if (!f->parted) {
+			if (avail <= max)
+				return 0;
+			f->parted = true;
+		}
+		k = lmd_part_cut(f->chunks, (uint32_t)LMD_MIN(avail, (uint64_t)max), max);
+		if (!k) {
+			if (!last || !avail)
+				return 0;
+			k = (uint32_t)avail;
+		}
+		if ((r = write_part(in, f, k)) < 0)
+			return r;
+	}
+}
+
 /* Files whose chunks are all known get their file list, in order. */
 static int settle_files(lmd_ingest *in)
 {
 	int r;
 	while (in->files_head && in->files_head->read_done && in->files_head->resolved == in->files_head->nchunks) {
 		struct pend_file *f = in->files_head;
-		if (f->nchunks > 1 && !f->failed) {
-			if ((r = lmd_filelist_encode(f->size, f->chunks, f->nchunks, &in->flbuf)) < 0 ||
+		if ((r = flush_parts(in, f, true)) < 0)
+			return r;
+		if (f->failed) {
+			/* nothing refers to what was stored of it */
+		} else if (f->parted) {
+			if ((r = lmd_fileparts_encode(f->size, f->parts, f->nparts, &in->flbuf)) < 0 ||
+			    (r = lmd_packer_put(in->pk, LMD_OBJ_FILE, &f->id, in->flbuf.ptr, in->flbuf.len)) < 0)
+				return r;
+		} else if (f->nchunks > 1) {
+			if ((r = lmd_filelist_encode(f->size, f->chunks, (uint32_t)f->nchunks, &in->flbuf)) < 0 ||
 			    (r = lmd_packer_put(in->pk, LMD_OBJ_FILE, &f->id, in->flbuf.ptr, in->flbuf.len)) < 0)
 				return r;
 		}
 		in->files_head = f->next;
 		if (!in->files_head)
 			in->files_tail = NULL;
-		free(f->chunks);
-		free(f);
+		pend_free(f);
 	}
 	return 0;
 }
@@ -217,8 +302,13 @@ static int retire_one(lmd_ingest *in)
 		goto done;
 	for (uint32_t i = 0; i < b->nrecs; i++) {
 		struct chunk_rec *c = &b->recs[i];
-		c->file->chunks[c->index].id = c->id;
-		c->file->resolved++;
+		struct pend_file *f = c->file;
+		f->chunks[c->index - f->base].id = c->id;
+		f->resolved++;
+		/* A big file's parts are written as soon as they are known. */
+		if (f->resolved - f->base >= in->part_chunks + (f->parted ? 0u : 1u) &&
+		    (r = flush_parts(in, f, false)) < 0)
+			goto done;
 	}
 	r = settle_files(in);
 done:
@@ -266,15 +356,15 @@ static int add_chunk(lmd_ingest *in, struct pend_file *f, const uint8_t *p, uint
 		b->ents = ne;
 		b->arecs = n;
 	}
-	if (f->nchunks == f->achunks) {
-		uint32_t n = f->achunks ? f->achunks * 2 : 4;
+	if (f->nchunks - f->base == f->achunks) {
+		size_t n = f->achunks ? f->achunks * 2 : 4;
 		lmd_chunk_ref *nc = lmd_reallocarray(f->chunks, n, sizeof(*nc));
 		if (!nc)
 			return -ENOMEM;
 		f->chunks = nc;
 		f->achunks = n;
 	}
-	f->chunks[f->nchunks].len = len;
+	f->chunks[f->nchunks - f->base].len = len;
 	memcpy(b->raw + b->raw_len, p, len);
 	b->recs[b->nrecs] = (struct chunk_rec){ .off = b->raw_len, .len = len, .file = f,
 						.index = f->nchunks, .known = known != NULL };
@@ -424,8 +514,7 @@ void lmd_ingest_free(lmd_ingest *in)
 	while (in->files_head) {
 		struct pend_file *f = in->files_head;
 		in->files_head = f->next;
-		free(f->chunks);
-		free(f);
+		pend_free(f);
 	}
 	free(in->ring);
 	free(in->free_list);

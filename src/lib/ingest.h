@@ -5,9 +5,11 @@
  * of about one block, and worker threads hash each chunk, drop the ones
  * the store already has, and compress the rest as one block.  Batches are
  * handed to the packer in order.  A file cut into several chunks gets a
- * file-list object once all its chunks are known.
+ * file-list object once all its chunks are known; a big file's list is
+ * written a part at a time as its chunks become known (objects.h).
  *
- * Memory is bounded by the batches in flight (a few per worker).
+ * Memory is bounded by the batches in flight (a few per worker) and, for
+ * a big file, one part of its chunk list.
  */
 #ifndef LMD_INGEST_H
 #define LMD_INGEST_H

@@ -1,6 +1,8 @@
 /*
- * Tree and file-list objects: encoding, and parsing that treats every
- * byte as hostile (it may come from a damaged pack or another machine).
+ * Tree, file-list and part objects (formats in objects.h): encoding, the
+ * content-defined cut of big files' lists into parts, and parsing that
+ * treats every byte as hostile (it may come from a damaged pack or
+ * another machine).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -237,4 +239,169 @@ int lmd_filelist_parse(const uint8_t *p, size_t len, uint64_t *ret_size,
 	return 0;
 bad:
 	return lmd_error_set(LMD_ECORRUPT, "a file list object is malformed");
+}
+
+bool lmd_filelist_has_parts(const uint8_t *p, size_t len)
+{
+	return len >= 8 && memcmp(p, LMD_FILEP_MAGIC, 8) == 0;
+}
+
+int lmd_fileparts_encode(uint64_t size, const lmd_part_ref *parts, uint32_t n, lmd_buf *out)
+{
+	size_t need;
+	lmd_oid sum;
+	uint8_t *p;
+	int r;
+
+	if (n == 0 || n > LMD_FILEP_MAX_PARTS)
+		return lmd_error_set(LMD_ETOOBIG, "a file of %u parts is over the limit", n);
+	need = LMD_FILE_HDR + (size_t)n * LMD_FILEP_ENT + 32;
+	lmd_buf_clear(out);
+	if ((r = lmd_buf_grow(out, need)) < 0)
+		return r;
+	p = out->ptr;
+	memcpy(p, LMD_FILEP_MAGIC, 8);
+	lmd_put_le64(p + 8, size);
+	lmd_put_le32(p + 16, n);
+	lmd_put_le32(p + 20, 0);
+	p += LMD_FILE_HDR;
+	for (uint32_t i = 0; i < n; i++, p += LMD_FILEP_ENT) {
+		memcpy(p, parts[i].id.id, 32);
+		lmd_put_le64(p + 32, parts[i].size);
+		lmd_put_le32(p + 40, parts[i].nchunks);
+	}
+	if ((r = lmd_sha256_buf(out->ptr, need - 32, &sum)) < 0)
+		return r;
+	memcpy(p, sum.id, 32);
+	out->len = need;
+	return 0;
+}
+
+int lmd_fileparts_parse(const uint8_t *p, size_t len, uint64_t *ret_size, lmd_part_ref **ret_parts,
+			uint32_t *ret_n)
+{
+	uint64_t size, sum = 0;
+	uint32_t n;
+	lmd_part_ref *v;
+
+	if (len < LMD_FILE_HDR + 32 || memcmp(p, LMD_FILEP_MAGIC, 8) != 0 || lmd_get_le32(p + 20) != 0)
+		goto bad;
+	size = lmd_get_le64(p + 8);
+	n = lmd_get_le32(p + 16);
+	if (n == 0 || n > LMD_FILEP_MAX_PARTS || size > LMD_MAX_FILE_SIZE ||
+	    (uint64_t)LMD_FILE_HDR + (uint64_t)n * LMD_FILEP_ENT + 32 != len)
+		goto bad;
+	v = lmd_reallocarray(NULL, n, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < n; i++) {
+		const uint8_t *e = p + LMD_FILE_HDR + (size_t)i * LMD_FILEP_ENT;
+		memcpy(v[i].id.id, e, 32);
+		v[i].size = lmd_get_le64(e + 32);
+		v[i].nchunks = lmd_get_le32(e + 40);
+		/* Every chunk has 1 to UINT32_MAX bytes. */
+		if (v[i].nchunks == 0 || v[i].nchunks > LMD_PART_MAX_ENTRIES || v[i].size < v[i].nchunks ||
+		    v[i].size > (uint64_t)v[i].nchunks * UINT32_MAX || v[i].size > size - sum) {
+			free(v);
+			goto bad;
+		}
+		sum += v[i].size;
+	}
+	if (sum != size) {
+		free(v);
+		goto bad;
+	}
+	*ret_size = size;
+	*ret_parts = v;
+	*ret_n = n;
+	return 0;
+bad:
+	return lmd_error_set(LMD_ECORRUPT, "a file list object (of parts) is malformed");
+}
+
+int lmd_part_encode(const lmd_chunk_ref *c, uint32_t n, lmd_buf *out, lmd_oid *ret_id, uint64_t *ret_size)
+{
+	size_t need;
+	uint64_t size = 0;
+	uint8_t *p;
+	int r;
+
+	if (n == 0 || n > LMD_PART_MAX_ENTRIES)
+		return lmd_error_set(-EINVAL, "a part of %u chunks is outside the limits", n);
+	need = LMD_FILE_HDR + (size_t)n * LMD_FILE_ENT;
+	lmd_buf_clear(out);
+	if ((r = lmd_buf_grow(out, need)) < 0)
+		return r;
+	for (uint32_t i = 0; i < n; i++)
+		size += c[i].len;
+	p = out->ptr;
+	memcpy(p, LMD_PART_MAGIC, 8);
+	lmd_put_le64(p + 8, size);
+	lmd_put_le32(p + 16, n);
+	lmd_put_le32(p + 20, 0);
+	p += LMD_FILE_HDR;
+	for (uint32_t i = 0; i < n; i++, p += LMD_FILE_ENT) {
+		memcpy(p, c[i].id.id, 32);
+		lmd_put_le32(p + 32, c[i].len);
+	}
+	out->len = need;
+	if ((r = lmd_sha256_buf(out->ptr, need, ret_id)) < 0)
+		return r;
+	*ret_size = size;
+	return 0;
+}
+
+int lmd_part_parse(const uint8_t *p, size_t len, const lmd_part_ref *want, lmd_chunk_ref **ret_chunks,
+		   uint32_t *ret_n)
+{
+	uint64_t size, sum = 0;
+	uint32_t n;
+	lmd_chunk_ref *c;
+
+	if (len < LMD_FILE_HDR || memcmp(p, LMD_PART_MAGIC, 8) != 0 || lmd_get_le32(p + 20) != 0)
+		goto bad;
+	size = lmd_get_le64(p + 8);
+	n = lmd_get_le32(p + 16);
+	if (n == 0 || n > LMD_PART_MAX_ENTRIES || (uint64_t)LMD_FILE_HDR + (uint64_t)n * LMD_FILE_ENT != len)
+		goto bad;
+	if (want && (want->nchunks != n || want->size != size))
+		goto bad;
+	c = lmd_reallocarray(NULL, n, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < n; i++) {
+		const uint8_t *e = p + LMD_FILE_HDR + (size_t)i * LMD_FILE_ENT;
+		memcpy(c[i].id.id, e, 32);
+		c[i].len = lmd_get_le32(e + 32);
+		if (c[i].len == 0) {
+			free(c);
+			goto bad;
+		}
+		sum += c[i].len; /* at most 2^23 lengths under 2^32: no overflow */
+	}
+	if (sum != size) {
+		free(c);
+		goto bad;
+	}
+	*ret_chunks = c;
+	*ret_n = n;
+	return 0;
+bad:
+	return lmd_error_set(LMD_ECORRUPT, "a part of a file list is malformed");
+}
+
+uint32_t lmd_part_cut(const lmd_chunk_ref *c, uint32_t n, uint32_t max)
+{
+	/* A cut after a chunk whose id (uniform: a sha256) is 0 modulo max/2,
+	 * once the part has max/4 chunks: parts of about 0.64 x max chunks on
+	 * average, never more than max. */
+	uint32_t min = max / 4 ? max / 4 : 1, div = max / 2 ? max / 2 : 1;
+	if (n > max)
+		n = max;
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t count = i + 1;
+		if (count == max || (count >= min && lmd_get_le64(c[i].id.id) % div == 0))
+			return count;
+	}
+	return 0;
 }

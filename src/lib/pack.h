@@ -44,7 +44,9 @@ enum {
 	LMD_OBJ_DATA = 1, /* a chunk of file bytes; id = sha256(bytes) */
 	LMD_OBJ_FILE = 2, /* a file's chunk list; id = sha256(file bytes) */
 	LMD_OBJ_TREE = 3, /* a folder listing; id = sha256(tree bytes) */
+	LMD_OBJ_PART = 4, /* a run of a big file's chunk list; id = sha256(part bytes) */
 };
+/* (the formats of FILE, TREE and PART objects are in objects.h) */
 
 #define LMD_PACK_MAGIC "LMDPACK1"
 #define LMD_PACK_END "LMDPEND1"

@@ -177,6 +177,15 @@ unsigned lmd__repo_jobs(lmd_repo *r)
 	return n < 1 ? 1 : n > 64 ? 64 : (unsigned)n;
 }
 
+/*
+ * The chunks per part of big files' lists for every store a repository
+ * opens; 0 is the default.  Only the e2e tests' build of the command
+ * (tests/e2e/test_hooks.c) sets it, to get many parts from a small file:
+ * the installed lmdata has no way to change it, so it cannot change what
+ * objects a real repository's files give.
+ */
+uint32_t lmd__test_part_chunks;
+
 int lmd__repo_store(lmd_repo *r, lmd_store **ret)
 {
 	if (!r->store) {
@@ -186,6 +195,7 @@ int lmd__repo_store(lmd_repo *r, lmd_store **ret)
 		if (!dir)
 			return -ENOMEM;
 		o.level = r->level;
+		o.part_chunks = lmd__test_part_chunks;
 		rc = lmd_store_open(dir, &o, &r->store);
 		free(dir);
 		if (rc < 0)

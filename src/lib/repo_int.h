@@ -28,6 +28,8 @@ struct lmd_repo {
 	int64_t prog_last;
 };
 
+/* Tests only: chunks per part for the stores repositories open (repo.c). */
+extern uint32_t lmd__test_part_chunks;
 /* The store, opened on first use. */
 int lmd__repo_store(lmd_repo *r, lmd_store **ret);
 /* Take the writer lock (waits a few seconds for another writer). */

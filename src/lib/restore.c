@@ -11,6 +11,9 @@
  * chunk, and the list of chunks is never trusted on its own (a hostile
  * list would name the wrong chunks).  Only bytes streamed to a descriptor
  * (cat) are checked chunk by chunk, since they cannot be taken back.
+ *
+ * Memory: the blocks in flight, and of a big file's chunk list one part
+ * at a time (chunklist.h).
  */
 #include <fcntl.h>
 #include <pthread.h>
@@ -20,7 +23,7 @@
 #include <unistd.h>
 
 #include "hash.h"
-#include "objects.h"
+#include "chunklist.h"
 #include "pool.h"
 #include "restore.h"
 
@@ -83,7 +86,6 @@ struct lmd_restore {
 	void *payload;
 	void (*progress)(uint64_t, uint64_t, void *);
 	void *progress_payload;
-	lmd_buf tmpbuf;
 };
 
 static void task_work(lmd_job *job, lmd_worker_ctx *w)
@@ -455,6 +457,39 @@ static int add_slice(lmd_restore *rs, struct out_file *f, const lmd_oid *cid, ui
 	return 0;
 }
 
+struct list_walk {
+	lmd_restore *rs;
+	struct out_file *f;
+	bool from_cb;           /* the error is a callback's, with its own message */
+};
+
+static int on_part(const lmd_part_ref *p, void *payload)
+{
+	struct list_walk *w = payload;
+	char hex[LMD_OID_HEXSZ + 1];
+	if (lmd_store_has(w->rs->s, &p->id, LMD_OBJ_PART))
+		return 0;
+	lmd_oid_fmt(hex, &p->id);
+	w->from_cb = true;
+	return lmd_error_set(LMD_EMISSING,
+		"cannot restore '%s': part %.16s of its chunk list is not in the local store (fetch it with "
+		"'lmdata pull', or run 'lmdata fsck')", w->f->rel, hex);
+}
+
+static int on_chunks(const lmd_part_ref *part, const lmd_chunk_ref *c, uint32_t n, void *payload)
+{
+	struct list_walk *w = payload;
+	(void)part;
+	for (uint32_t i = 0; i < n; i++) {
+		int r = add_slice(w->rs, w->f, &c[i].id, c[i].len);
+		if (r < 0) {
+			w->from_cb = true;
+			return r;
+		}
+	}
+	return 0;
+}
+
 int lmd_restore_file(lmd_restore *rs, const char *abs, const char *rel, const lmd_oid *id, uint64_t size,
 		     bool exec, int fd_out)
 {
@@ -495,21 +530,15 @@ int lmd_restore_file(lmd_restore *rs, const char *abs, const char *rel, const lm
 			"cannot restore '%s': its data (%.16s) is not in the local store (fetch it with 'lmdata pull', "
 			"or run 'lmdata fsck')", rel, hex);
 	}
+	/* A big file's list comes a part at a time: its chunks are queued
+	 * (and written as the ring fills) before the next part is read. */
 	{
-		lmd_chunk_ref *c = NULL;
-		uint32_t n = 0;
-		uint64_t fsize;
-		if ((r = lmd_store_get(rs->s, id, LMD_OBJ_FILE, &rs->tmpbuf)) < 0 ||
-		    (r = lmd_filelist_parse(rs->tmpbuf.ptr, rs->tmpbuf.len, &fsize, &c, &n)) < 0)
-			return lmd_error_wrap(r, "cannot restore '%s'", rel);
-		if (fsize != size) {
-			free(c);
-			return lmd_error_set(LMD_ECORRUPT, "the chunk list of '%s' does not match its size", rel);
-		}
+		struct list_walk w = { rs, f };
+		lmd_chunklist_cbs cbs = { .part = on_part, .chunks = on_chunks };
 		f->whole_hash = true;
-		for (uint32_t i = 0; i < n && r >= 0; i++)
-			r = add_slice(rs, f, &c[i].id, c[i].len);
-		free(c);
+		r = lmd_chunklist_walk(rs->s, id, size, &cbs, &w, NULL);
+		if (r < 0 && !w.from_cb && r != -ENOMEM)
+			lmd_error_wrap(r, "cannot restore '%s'", rel);
 	}
 	return r;
 }
@@ -556,6 +585,5 @@ void lmd_restore_free(lmd_restore *rs)
 	lmd_sha256_free(rs->hs.h);
 	pthread_mutex_destroy(&rs->hs.lock);
 	pthread_cond_destroy(&rs->hs.cond);
-	lmd_buf_release(&rs->tmpbuf);
 	free(rs);
 }

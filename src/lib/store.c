@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "hash.h"
+#include "objects.h"
 #include "store_int.h"
 
 static int load_pack(lmd_store *s, const lmd_oid *pid, struct lmd_pack *ret)
@@ -171,6 +172,9 @@ int lmd_store_open(const char *dir, const lmd_store_opts *opts, lmd_store **ret)
 	pthread_rwlock_init(&s->lock, NULL);
 	pthread_mutex_init(&s->cache_lock, NULL);
 	s->opts = opts ? *opts : defaults;
+	if (!s->opts.part_chunks)
+		s->opts.part_chunks = LMD_PART_CHUNKS;
+	s->opts.part_chunks = LMD_MIN(LMD_MAX(s->opts.part_chunks, LMD_PART_CHUNKS_MIN), LMD_PART_MAX_ENTRIES);
 	s->dir = lmd_strdup(dir);
 	s->packdir = lmd_path_join(dir, "packs");
 	if (!s->dir || !s->packdir) {

@@ -26,9 +26,15 @@ typedef struct lmd_store_opts {
 	int level;              /* zstd level for new blocks */
 	uint32_t block_target;  /* raw bytes per block (about) */
 	uint64_t pack_target;   /* stored bytes per pack (about) */
+	/*
+	 * Most chunks per part of a big file's chunk list (objects.h); 0 is
+	 * LMD_PART_CHUNKS.  It decides the objects a file gives: only tests
+	 * set it, to get many parts from a small file.
+	 */
+	uint32_t part_chunks;
 } lmd_store_opts;
 
-#define LMD_STORE_OPTS_INIT { 2, 1u << 20, 32ull << 20 }
+#define LMD_STORE_OPTS_INIT { 2, 1u << 20, 32ull << 20, 0 }
 
 /* Open (creating folders if needed) the store rooted at `dir`. */
 int lmd_store_open(const char *dir, const lmd_store_opts *opts, lmd_store **ret);

@@ -5,11 +5,12 @@
  * The remote's pack indexes (one listing, then the cached index files)
  * say which block of which pack holds each object.  The walk goes level by
  * level: the manifests' ids, then the trees and chunk lists those fetched
- * objects reveal, then their chunks.  Each level fetches only the blocks
+ * objects reveal, then their chunks, or for a big file the parts of its
+ * chunk list and then their chunks.  Each level fetches only the blocks
  * it lacks, with neighbouring blocks of a pack coalesced into one byte-
  * range GET, ranges run in parallel.  The sink cuts the byte stream back
- * into blocks, decodes each and checks every object in it (DATA and TREE:
- * sha256 equals the id; FILE lists: their own trailer) before the block's
+ * into blocks, decodes each and checks every object in it (DATA, TREE and
+ * PART: sha256 equals the id; FILE lists: their own trailer) before the block's
  * bytes go to the packer; a block that fails is never written, and its
  * range is tried again (a bit flipped on the wire) before fetch gives up.
  * The packer seals a pack every few tens of MiB and at the end of each
@@ -31,7 +32,7 @@
 /* The largest block a store writes (as store.c reads them). */
 #define MAX_BLOCK ((uint64_t)LMD_BLOCK_HDR + (uint64_t)LMD_BLOCK_MAX_COUNT * LMD_BLOCK_ENTRY + LMD_MAX_BLOB_RAW + 65536u)
 
-enum { K_TREE = 1, K_FILEID, K_DATA };
+enum { K_TREE = 1, K_FILEID, K_DATA, K_PART };
 
 struct item {
 	lmd_oid id;
@@ -138,6 +139,7 @@ static bool have_local(lmd_store *s, const struct item *it)
 	switch (it->kind) {
 	case K_TREE: return lmd_store_has(s, &it->id, LMD_OBJ_TREE);
 	case K_DATA: return lmd_store_has(s, &it->id, LMD_OBJ_DATA);
+	case K_PART: return lmd_store_has(s, &it->id, LMD_OBJ_PART);
 	default: return lmd_store_has(s, &it->id, LMD_OBJ_DATA) || lmd_store_has(s, &it->id, LMD_OBJ_FILE);
 	}
 }
@@ -166,7 +168,7 @@ static int verify_block(const lmd_block *b, lmd_sha256 *h)
 			if (e->len < 32 || hash_with(h, b->raw + off, e->len - 32, &got) < 0 ||
 			    memcmp(got.id, b->raw + off + e->len - 32, 32) != 0)
 				return LMD_ECORRUPT;
-		} else if (e->type == LMD_OBJ_DATA || e->type == LMD_OBJ_TREE) {
+		} else if (e->type == LMD_OBJ_DATA || e->type == LMD_OBJ_TREE || e->type == LMD_OBJ_PART) {
 			if (hash_with(h, b->raw + off, e->len, &got) < 0 || lmd_oid_cmp(&got, &e->id) != 0)
 				return LMD_ECORRUPT;
 		} else {
@@ -181,7 +183,7 @@ static int verify_block(const lmd_block *b, lmd_sha256 *h)
  * A FILE list's trailer covers its bytes but not its id (the hash of the
  * whole file): its entry must be listed by the remote's index (checked by
  * its own hash) in this pack with this length, so a flipped id byte does
- * not pass.  DATA and TREE entries are checked by their hashes.
+ * not pass.  DATA, TREE and PART entries are checked by their hashes.
  */
 static int check_entries(struct fetch_ctx *c, size_t rpack, const lmd_block *b)
 {
@@ -407,7 +409,8 @@ static int fetch_level(struct fetch_ctx *c, const struct items *it)
 		bool relist = false;
 		for (size_t i = 0; i < it->n && !relist; i++) {
 			const struct item *x = &it->v[i];
-			int type = x->kind == K_TREE ? LMD_OBJ_TREE : x->kind == K_DATA ? LMD_OBJ_DATA : 0;
+			int type = x->kind == K_TREE ? LMD_OBJ_TREE : x->kind == K_DATA ? LMD_OBJ_DATA
+				 : x->kind == K_PART ? LMD_OBJ_PART : 0;
 			char hex[LMD_OID_HEXSZ + 1];
 			lmd_loc loc;
 			size_t rp;
@@ -479,7 +482,7 @@ done:
 	return rc;
 }
 
-/* The next level: what the trees and chunk lists of this one name. */
+/* The next level: what the trees, chunk lists and parts of this one name. */
 static int expand(struct fetch_ctx *c, const struct items *it, struct items *next)
 {
 	lmd_buf buf = LMD_BUF_INIT;
@@ -502,10 +505,33 @@ static int expand(struct fetch_ctx *c, const struct items *it, struct items *nex
 			lmd_buf_clear(&buf);
 		} else if (x->kind == K_FILEID && !lmd_store_has(c->s, &x->id, LMD_OBJ_DATA)) {
 			lmd_chunk_ref *ch = NULL;
+			lmd_part_ref *pa = NULL;
 			uint32_t n = 0;
 			uint64_t size;
-			if ((rc = lmd_store_get(c->s, &x->id, LMD_OBJ_FILE, &buf)) < 0 ||
-			    (rc = lmd_filelist_parse(buf.ptr, buf.len, &size, &ch, &n)) < 0)
+			if ((rc = lmd_store_get(c->s, &x->id, LMD_OBJ_FILE, &buf)) < 0)
+				break;
+			if (lmd_filelist_has_parts(buf.ptr, buf.len)) {
+				/* A big file: its parts first, their chunks at the next level. */
+				if ((rc = lmd_fileparts_parse(buf.ptr, buf.len, &size, &pa, &n)) < 0)
+					break;
+				for (uint32_t k = 0; k < n && rc == 0; k++)
+					rc = items_add(next, &c->seen, &pa[k].id, K_PART);
+				free(pa);
+			} else {
+				if ((rc = lmd_filelist_parse(buf.ptr, buf.len, &size, &ch, &n)) < 0)
+					break;
+				for (uint32_t k = 0; k < n && rc == 0; k++)
+					rc = items_add(next, &c->seen, &ch[k].id, K_DATA);
+				free(ch);
+			}
+		} else if (x->kind == K_PART) {
+			/* Read here only for its chunks: it arrived checked against
+			 * its id, and whether it agrees with its file list is checked
+			 * whenever the file is read (restore, fsck). */
+			lmd_chunk_ref *ch = NULL;
+			uint32_t n = 0;
+			if ((rc = lmd_store_get(c->s, &x->id, LMD_OBJ_PART, &buf)) < 0 ||
+			    (rc = lmd_part_parse(buf.ptr, buf.len, NULL, &ch, &n)) < 0)
 				break;
 			for (uint32_t k = 0; k < n && rc == 0; k++)
 				rc = items_add(next, &c->seen, &ch[k].id, K_DATA);

@@ -1,21 +1,22 @@
 /*
  * What the selected datasets need, as read from the local store: every
- * tree, every file's id (a chunk, or a chunk list and its chunks), each
- * once, with its type, length and local pack.  Objects the store lacks are
- * listed with type 0; a tree or chunk list the store lacks cannot be
- * descended into and is counted as unreadable.  push and status -c use
- * this; fetch walks through the remote instead (sync_fetch.c).
+ * tree, every file's id (a chunk, or a chunk list, its parts if it has
+ * any, and its chunks), each once, with its type, length and local pack.
+ * Objects the store lacks are listed with type 0; a tree, chunk list or
+ * part the store lacks cannot be descended into and is counted as
+ * unreadable.  push and status -c use this; fetch walks through the
+ * remote instead (sync_fetch.c).
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "chunklist.h"
 #include "sync_int.h"
 #include "walk.h"
 
 struct need_ctx {
 	lmd_store *s;
 	lmd_needs *n;
-	lmd_buf buf;
 };
 
 static int add(lmd_needs *n, const lmd_oid *id, int type, const lmd_loc *loc)
@@ -64,12 +65,38 @@ static int on_tree(const lmd_oid *id, const char *path, void *payload)
 	return add(c->n, id, LMD_OBJ_TREE, &loc) < 0 ? -ENOMEM : 0;
 }
 
+/* A part is needed like the chunks it lists; one the store lacks cannot be read. */
+static int on_part(const lmd_part_ref *p, void *payload)
+{
+	struct need_ctx *c = payload;
+	lmd_loc loc;
+	int r;
+	if (lmd_oidset_has(&c->n->seen, &p->id))
+		return LMD_CHUNKLIST_SKIP; /* shared with a file seen before: its chunks are listed */
+	if (lmd_store_find(c->s, &p->id, LMD_OBJ_PART, &loc) < 0) {
+		c->n->unreadable++;
+		return add(c->n, &p->id, 0, NULL) < 0 ? -ENOMEM : LMD_CHUNKLIST_SKIP;
+	}
+	if ((r = add(c->n, &p->id, LMD_OBJ_PART, &loc)) < 0)
+		return r;
+	return 0;
+}
+
+static int on_chunks(const lmd_part_ref *part, const lmd_chunk_ref *ch, uint32_t n, void *payload)
+{
+	struct need_ctx *c = payload;
+	int r;
+	(void)part;
+	for (uint32_t i = 0; i < n; i++)
+		if ((r = add_local(c->n, c->s, &ch[i].id, LMD_OBJ_DATA)) < 0)
+			return r;
+	return 0;
+}
+
 static int on_file(const char *path, const lmd_tree_entry *e, void *payload)
 {
 	struct need_ctx *c = payload;
-	lmd_chunk_ref *ch = NULL;
-	uint32_t nch = 0;
-	uint64_t size;
+	lmd_chunklist_cbs cbs = { .part = on_part, .chunks = on_chunks };
 	lmd_loc loc;
 	int r;
 	(void)path;
@@ -86,17 +113,13 @@ static int on_file(const char *path, const lmd_tree_entry *e, void *payload)
 	}
 	if ((r = add(c->n, &e->id, LMD_OBJ_FILE, &loc)) < 0)
 		return r;
-	if (lmd_store_get(c->s, &e->id, LMD_OBJ_FILE, &c->buf) < 0 ||
-	    lmd_filelist_parse(c->buf.ptr, c->buf.len, &size, &ch, &nch) < 0) {
+	if ((r = lmd_chunklist_walk(c->s, &e->id, UINT64_MAX, &cbs, c, NULL)) < 0) {
+		if (r == -ENOMEM)
+			return r;
 		lmd_error_clear();
 		c->n->unreadable++;
-		return 0;
 	}
-	for (uint32_t i = 0; i < nch; i++)
-		if ((r = add_local(c->n, c->s, &ch[i].id, LMD_OBJ_DATA)) < 0)
-			break;
-	free(ch);
-	return r < 0 ? r : 0;
+	return 0;
 }
 
 int lmd__needs_collect(lmd_store *s, const char *path, const lmd_manifest *m, lmd_needs *n)
@@ -104,7 +127,6 @@ int lmd__needs_collect(lmd_store *s, const char *path, const lmd_manifest *m, lm
 	struct need_ctx c = { .s = s, .n = n };
 	lmd_walk_cbs cbs = { .tree = on_tree, .file = on_file };
 	int r = lmd_walk_manifest(s, path, m, &cbs, &c);
-	lmd_buf_release(&c.buf);
 	if (r == LMD_EMISSING) {
 		lmd_error_clear();
 		r = 0;

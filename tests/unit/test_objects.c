@@ -499,3 +499,456 @@ Test(filelist, mutated_lists_are_parsed_or_rejected)
 	}
 	lmd_buf_release(&orig);
 }
+
+/* ---- two-level lists: file lists of parts, and parts ---- */
+
+static void make_parts(lmd_part_ref *p, uint32_t n, uint64_t *size)
+{
+	t_rng r = { 77 };
+	*size = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		t_fill(&r, p[i].id.id, 32);
+		p[i].nchunks = 1 + (uint32_t)(t_rand(&r) % 40000);
+		p[i].size = (uint64_t)p[i].nchunks * (1 + t_rand(&r) % 65536);
+		*size += p[i].size;
+	}
+}
+
+static int parse_parts(const lmd_buf *b)
+{
+	lmd_part_ref *got = (lmd_part_ref *)0x1;
+	uint64_t size = 7;
+	uint32_t n = 7;
+	int r = lmd_fileparts_parse(b->ptr, b->len, &size, &got, &n);
+	if (r == 0)
+		free(got);
+	else
+		cr_assert(got == (lmd_part_ref *)0x1 && size == 7 && n == 7, "out-parameters touched on failure");
+	return r;
+}
+
+/* Rewrite the header fields and the trailer, as a hostile writer would. */
+static void reseal(lmd_buf *b)
+{
+	lmd_oid sum;
+	cr_assert_eq(lmd_sha256_buf(b->ptr, b->len - 32, &sum), 0);
+	memcpy(b->ptr + b->len - 32, sum.id, 32);
+}
+
+Test(fileparts, encode_parse_roundtrip)
+{
+	lmd_part_ref p[20], *got = NULL;
+	uint64_t size, gsize = 0;
+	uint32_t gn = 0;
+	lmd_buf b = LMD_BUF_INIT;
+	lmd_oid sum;
+
+	make_parts(p, 20, &size);
+	cr_assert_eq(lmd_fileparts_encode(size, p, 20, &b), 0);
+	cr_assert_eq(b.len, LMD_FILE_HDR + 20 * LMD_FILEP_ENT + 32);
+	cr_assert_eq(memcmp(b.ptr, LMD_FILEP_MAGIC, 8), 0);
+	cr_assert(lmd_filelist_has_parts(b.ptr, b.len));
+	cr_assert_eq(lmd_sha256_buf(b.ptr, b.len - 32, &sum), 0);
+	cr_assert_arr_eq(sum.id, b.ptr + b.len - 32, 32);
+
+	cr_assert_eq(lmd_fileparts_parse(b.ptr, b.len, &gsize, &got, &gn), 0, "%s", lmd_error_last());
+	cr_assert_eq(gsize, size);
+	cr_assert_eq(gn, 20);
+	for (uint32_t i = 0; i < 20; i++) {
+		cr_assert_eq(lmd_oid_cmp(&got[i].id, &p[i].id), 0);
+		cr_assert_eq(got[i].size, p[i].size);
+		cr_assert_eq(got[i].nchunks, p[i].nchunks);
+	}
+	free(got);
+	/* A flat list is not one of parts, and is refused by the parts parser. */
+	{
+		lmd_chunk_ref c[2];
+		uint64_t csize;
+		make_chunks(c, 2, &csize);
+		cr_assert_eq(lmd_filelist_encode(csize, c, 2, &b), 0);
+		cr_assert_not(lmd_filelist_has_parts(b.ptr, b.len));
+		cr_assert_eq(parse_parts(&b), LMD_ECORRUPT);
+	}
+	lmd_buf_release(&b);
+}
+
+Test(fileparts, huge_file_roundtrip)
+{
+	/* Sizes past 4 GiB per part and far past 4 GiB per file. */
+	lmd_part_ref p[3], *got = NULL;
+	uint64_t gsize;
+	uint32_t gn;
+	lmd_buf b = LMD_BUF_INIT;
+	memset(p, 0x22, sizeof(p));
+	for (int i = 0; i < 3; i++) {
+		p[i].nchunks = 32768;
+		p[i].size = 32768ull * UINT32_MAX;
+	}
+	cr_assert_eq(lmd_fileparts_encode(3 * 32768ull * UINT32_MAX, p, 3, &b), 0);
+	cr_assert_eq(lmd_fileparts_parse(b.ptr, b.len, &gsize, &got, &gn), 0, "%s", lmd_error_last());
+	cr_assert_eq(gsize, 3 * 32768ull * UINT32_MAX);
+	free(got);
+	lmd_buf_release(&b);
+}
+
+Test(fileparts, rejects_hostile_lists)
+{
+	lmd_part_ref p[4];
+	uint64_t size;
+	lmd_buf b = LMD_BUF_INIT;
+	uint8_t *e1;
+
+	make_parts(p, 4, &size);
+	cr_assert_eq(lmd_fileparts_encode(size, p, 4, &b), 0);
+	cr_assert_eq(parse_parts(&b), 0);
+	e1 = b.ptr + LMD_FILE_HDR + LMD_FILEP_ENT; /* the second part's entry */
+
+	/* truncated, one byte long, an entry short, shorter than a header */
+	b.len--;
+	cr_assert_eq(parse_parts(&b), LMD_ECORRUPT);
+	b.len++;
+	cr_assert_eq(lmd_buf_put(&b, "x", 1), 0);
+	cr_assert_eq(parse_parts(&b), LMD_ECORRUPT);
+	b.len--;
+	b.len -= LMD_FILEP_ENT;
+	cr_assert_eq(parse_parts(&b), LMD_ECORRUPT);
+	b.len += LMD_FILEP_ENT;
+	{
+		size_t keep = b.len;
+		for (size_t n = 0; n < LMD_FILE_HDR + 32; n++) {
+			b.len = n;
+			cr_assert_eq(parse_parts(&b), LMD_ECORRUPT, "length %zu", n);
+		}
+		b.len = keep;
+	}
+	/* counts that do not match the length, wrap a 32-bit product, or are 0 */
+	static const uint32_t counts[] = { 0, 3, 5, UINT32_MAX, 0x80000000u, 0x5D1745D2u /* x44 wraps to 8 */ };
+	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
+		lmd_put_le32(b.ptr + 16, counts[i]);
+		cr_assert_eq(parse_parts(&b), LMD_ECORRUPT, "count %u", counts[i]);
+	}
+	lmd_put_le32(b.ptr + 16, 4);
+	cr_assert_eq(parse_parts(&b), 0);
+	/* the reserved field */
+	lmd_put_le32(b.ptr + 20, 1);
+	cr_assert_eq(parse_parts(&b), LMD_ECORRUPT);
+	lmd_put_le32(b.ptr + 20, 0);
+	/* a file size that does not add up, or over the cap */
+	lmd_put_le64(b.ptr + 8, size + 1);
+	cr_assert_eq(parse_parts(&b), LMD_ECORRUPT);
+	lmd_put_le64(b.ptr + 8, size - 1);
+	cr_assert_eq(parse_parts(&b), LMD_ECORRUPT);
+	lmd_put_le64(b.ptr + 8, UINT64_MAX);
+	cr_assert_eq(parse_parts(&b), LMD_ECORRUPT);
+	lmd_put_le64(b.ptr + 8, size);
+	cr_assert_eq(parse_parts(&b), 0);
+	/* a part of no chunks, of more chunks than any part may have */
+	lmd_put_le32(e1 + 40, 0);
+	cr_assert_eq(parse_parts(&b), LMD_ECORRUPT);
+	lmd_put_le32(e1 + 40, LMD_PART_MAX_ENTRIES + 1);
+	cr_assert_eq(parse_parts(&b), LMD_ECORRUPT);
+	lmd_put_le32(e1 + 40, p[1].nchunks);
+	/* a part smaller than its chunk count, bigger than its chunks can be */
+	{
+		uint64_t fix = size - p[1].size;
+		lmd_put_le64(e1 + 32, p[1].nchunks - 1ull);
+		lmd_put_le64(b.ptr + 8, fix + p[1].nchunks - 1ull);
+		cr_assert_eq(parse_parts(&b), LMD_ECORRUPT);
+		lmd_put_le64(e1 + 32, (uint64_t)p[1].nchunks * UINT32_MAX + 1);
+		lmd_put_le64(b.ptr + 8, fix + (uint64_t)p[1].nchunks * UINT32_MAX + 1);
+		cr_assert_eq(parse_parts(&b), LMD_ECORRUPT);
+		lmd_put_le64(e1 + 32, p[1].size);
+		lmd_put_le64(b.ptr + 8, size);
+		cr_assert_eq(parse_parts(&b), 0);
+	}
+	/* part sizes whose sum wraps around to the file's size */
+	{
+		lmd_part_ref w[2];
+		memset(w, 0x33, sizeof(w));
+		w[0].nchunks = w[1].nchunks = LMD_PART_MAX_ENTRIES;
+		w[0].size = (uint64_t)LMD_PART_MAX_ENTRIES * UINT32_MAX;
+		w[1].size = UINT64_MAX - w[0].size + 1 + 100; /* w0 + w1 = 100 mod 2^64 */
+		cr_assert_eq(lmd_fileparts_encode(100, w, 2, &b), 0);
+		cr_assert_eq(parse_parts(&b), LMD_ECORRUPT);
+	}
+	/* bad magic (the flat one, or garbage) */
+	cr_assert_eq(lmd_fileparts_encode(size, p, 4, &b), 0);
+	memcpy(b.ptr, LMD_FILE_MAGIC, 8);
+	cr_assert_not(lmd_filelist_has_parts(b.ptr, b.len));
+	cr_assert_eq(parse_parts(&b), LMD_ECORRUPT);
+	b.ptr[0] = 'X';
+	cr_assert_eq(parse_parts(&b), LMD_ECORRUPT);
+	reseal(&b);
+	cr_assert_eq(parse_parts(&b), LMD_ECORRUPT);
+	/* encoding refuses what no reader would accept */
+	cr_assert_eq(lmd_fileparts_encode(0, p, 0, &b), LMD_ETOOBIG);
+	lmd_buf_release(&b);
+}
+
+static int parse_part(const lmd_buf *b, const lmd_part_ref *want)
+{
+	lmd_chunk_ref *got = (lmd_chunk_ref *)0x1;
+	uint32_t n = 7;
+	int r = lmd_part_parse(b->ptr, b->len, want, &got, &n);
+	if (r == 0)
+		free(got);
+	else
+		cr_assert(got == (lmd_chunk_ref *)0x1 && n == 7, "out-parameters touched on failure");
+	return r;
+}
+
+Test(part, encode_parse_roundtrip)
+{
+	lmd_chunk_ref c[30], *got = NULL;
+	lmd_part_ref want;
+	uint64_t size;
+	uint32_t gn = 0;
+	lmd_buf b = LMD_BUF_INIT;
+	lmd_oid sum;
+
+	make_chunks(c, 30, &size);
+	cr_assert_eq(lmd_part_encode(c, 30, &b, &want.id, &want.size), 0);
+	want.nchunks = 30;
+	cr_assert_eq(want.size, size);
+	cr_assert_eq(b.len, LMD_FILE_HDR + 30 * LMD_FILE_ENT);
+	cr_assert_eq(memcmp(b.ptr, LMD_PART_MAGIC, 8), 0);
+	/* content-addressed: its id is the hash of its bytes */
+	cr_assert_eq(lmd_sha256_buf(b.ptr, b.len, &sum), 0);
+	cr_assert_eq(lmd_oid_cmp(&sum, &want.id), 0);
+
+	cr_assert_eq(lmd_part_parse(b.ptr, b.len, &want, &got, &gn), 0, "%s", lmd_error_last());
+	cr_assert_eq(gn, 30);
+	for (uint32_t i = 0; i < 30; i++) {
+		cr_assert_eq(lmd_oid_cmp(&got[i].id, &c[i].id), 0);
+		cr_assert_eq(got[i].len, c[i].len);
+	}
+	free(got);
+	cr_assert_eq(parse_part(&b, NULL), 0);
+	/* The same chunks give the same part (and id): versions share parts. */
+	{
+		lmd_buf b2 = LMD_BUF_INIT;
+		lmd_oid id2;
+		uint64_t s2;
+		cr_assert_eq(lmd_part_encode(c, 30, &b2, &id2, &s2), 0);
+		cr_assert_eq(lmd_oid_cmp(&id2, &want.id), 0);
+		lmd_buf_release(&b2);
+	}
+	cr_assert_eq(lmd_part_encode(c, 0, &b, &sum, &size), -EINVAL);
+	lmd_buf_release(&b);
+}
+
+Test(part, rejects_hostile_parts)
+{
+	lmd_chunk_ref c[4];
+	lmd_part_ref want;
+	lmd_buf b = LMD_BUF_INIT;
+
+	make_chunks(c, 4, &want.size);
+	cr_assert_eq(lmd_part_encode(c, 4, &b, &want.id, &want.size), 0);
+	want.nchunks = 4;
+	cr_assert_eq(parse_part(&b, &want), 0);
+
+	/* not what the file list says of it */
+	want.nchunks = 5;
+	cr_assert_eq(parse_part(&b, &want), LMD_ECORRUPT);
+	want.nchunks = 4;
+	want.size++;
+	cr_assert_eq(parse_part(&b, &want), LMD_ECORRUPT);
+	want.size--;
+	/* truncated or long */
+	for (size_t n = 0; n < b.len; n++) {
+		size_t keep = b.len;
+		b.len = n;
+		cr_assert_eq(parse_part(&b, NULL), LMD_ECORRUPT, "length %zu", n);
+		b.len = keep;
+	}
+	cr_assert_eq(lmd_buf_put(&b, "x", 1), 0);
+	cr_assert_eq(parse_part(&b, NULL), LMD_ECORRUPT);
+	b.len--;
+	/* counts: wrong, zero, huge, wrapping 36 x count in 32 bits */
+	static const uint32_t counts[] = { 0, 3, 5, UINT32_MAX, 0x80000000u, 0x71C71C72u /* x36 wraps to 8 */ };
+	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
+		lmd_put_le32(b.ptr + 16, counts[i]);
+		cr_assert_eq(parse_part(&b, NULL), LMD_ECORRUPT, "count %u", counts[i]);
+	}
+	lmd_put_le32(b.ptr + 16, 4);
+	/* lengths that do not add up to its size; a chunk of no bytes */
+	lmd_put_le64(b.ptr + 8, want.size + 1);
+	cr_assert_eq(parse_part(&b, NULL), LMD_ECORRUPT);
+	lmd_put_le64(b.ptr + 8, want.size);
+	cr_assert_eq(parse_part(&b, NULL), 0);
+	{
+		uint8_t *len1 = b.ptr + LMD_FILE_HDR + LMD_FILE_ENT + 32;
+		uint32_t old = lmd_get_le32(len1);
+		lmd_put_le32(len1, 0);
+		lmd_put_le64(b.ptr + 8, want.size - old);
+		cr_assert_eq(parse_part(&b, NULL), LMD_ECORRUPT);
+		lmd_put_le32(len1, old);
+		lmd_put_le64(b.ptr + 8, want.size);
+	}
+	/* the reserved field; wrong magic (a flat list's, or garbage) */
+	lmd_put_le32(b.ptr + 20, 1);
+	cr_assert_eq(parse_part(&b, NULL), LMD_ECORRUPT);
+	lmd_put_le32(b.ptr + 20, 0);
+	memcpy(b.ptr, LMD_FILE_MAGIC, 8);
+	cr_assert_eq(parse_part(&b, NULL), LMD_ECORRUPT);
+	memcpy(b.ptr, LMD_PART_MAGIC, 8);
+	cr_assert_eq(parse_part(&b, &want), 0);
+	lmd_buf_release(&b);
+}
+
+Test(part, mutated_lists_and_parts_are_parsed_or_rejected)
+{
+	lmd_part_ref p[4];
+	lmd_chunk_ref c[5];
+	uint64_t size, csize;
+	lmd_buf fl = LMD_BUF_INIT, pt = LMD_BUF_INIT;
+	lmd_oid pid;
+	t_rng r = { 8 };
+
+	make_parts(p, 4, &size);
+	make_chunks(c, 5, &csize);
+	cr_assert_eq(lmd_fileparts_encode(size, p, 4, &fl), 0);
+	cr_assert_eq(lmd_part_encode(c, 5, &pt, &pid, &csize), 0);
+	for (int i = 0; i < 20000; i++) {
+		lmd_buf b = buf_of(fl.ptr, fl.len);
+		lmd_part_ref *gp = NULL;
+		lmd_chunk_ref *gc = NULL;
+		uint64_t gsize, sum = 0;
+		uint32_t gn;
+		int rc;
+		mutate(&r, &b);
+		rc = lmd_fileparts_parse(b.ptr, b.len, &gsize, &gp, &gn);
+		cr_assert(rc == 0 || rc == LMD_ECORRUPT, "iteration %d: %d", i, rc);
+		if (rc == 0) {
+			cr_assert_eq(b.len, LMD_FILE_HDR + (size_t)gn * LMD_FILEP_ENT + 32);
+			for (uint32_t j = 0; j < gn; j++) {
+				cr_assert(gp[j].nchunks > 0 && gp[j].size >= gp[j].nchunks);
+				sum += gp[j].size;
+			}
+			cr_assert_eq(sum, gsize);
+			free(gp);
+		}
+		lmd_buf_release(&b);
+
+		b = buf_of(pt.ptr, pt.len);
+		mutate(&r, &b);
+		sum = 0;
+		rc = lmd_part_parse(b.ptr, b.len, NULL, &gc, &gn);
+		cr_assert(rc == 0 || rc == LMD_ECORRUPT, "iteration %d: %d", i, rc);
+		if (rc == 0) {
+			cr_assert_eq(b.len, LMD_FILE_HDR + (size_t)gn * LMD_FILE_ENT);
+			for (uint32_t j = 0; j < gn; j++) {
+				cr_assert_gt(gc[j].len, 0);
+				sum += gc[j].len;
+			}
+			cr_assert_eq(sum, lmd_get_le64(b.ptr + 8));
+			free(gc);
+		}
+		lmd_buf_release(&b);
+	}
+	lmd_buf_release(&fl);
+	lmd_buf_release(&pt);
+}
+
+/* ---- where parts end ---- */
+
+static void random_chunks(lmd_chunk_ref *c, uint32_t n, uint64_t seed)
+{
+	t_rng r = { seed };
+	for (uint32_t i = 0; i < n; i++) {
+		t_fill(&r, c[i].id.id, 32);
+		c[i].len = 16384;
+	}
+}
+
+/* All cuts of a chunk sequence, as the writer makes them. */
+static uint32_t all_cuts(const lmd_chunk_ref *c, uint32_t n, uint32_t max, uint32_t *cuts)
+{
+	uint32_t at = 0, k = 0;
+	while (at < n) {
+		uint32_t len = lmd_part_cut(c + at, n - at, max);
+		if (!len)
+			len = n - at; /* the last part */
+		at += len;
+		cuts[k++] = at;
+	}
+	return k;
+}
+
+Test(part, cut_bounds_and_average)
+{
+	enum { N = 200000 };
+	lmd_chunk_ref *c = calloc(N, sizeof(*c));
+	uint32_t *cuts = calloc(N, sizeof(*cuts));
+	cr_assert(c && cuts);
+	random_chunks(c, N, 1);
+	static const uint32_t maxes[] = { 4, 5, 16, 100, 1024, 32768 };
+	for (size_t m = 0; m < sizeof(maxes) / sizeof(maxes[0]); m++) {
+		uint32_t max = maxes[m], k = all_cuts(c, N, max, cuts), prev = 0;
+		for (uint32_t i = 0; i + 1 < k; i++) { /* all but the last part */
+			uint32_t len = cuts[i] - prev;
+			cr_assert(len >= max / 4 && len <= max, "max %u: part of %u chunks", max, len);
+			prev = cuts[i];
+		}
+		/* about 0.64 x max on average (random ids), when there are enough parts */
+		if (k > 50 && max >= 100) {
+			double avg = (double)N / k;
+			cr_assert(avg > 0.5 * max && avg < 0.8 * max, "max %u: average %.1f", max, avg);
+		}
+	}
+	/* Undecided until max chunks are known, unless an id decides earlier. */
+	cr_assert_eq(lmd_part_cut(c, 0, 16), 0);
+	{
+		uint32_t first = lmd_part_cut(c, N, 16);
+		cr_assert(first >= 4 && first <= 16);
+		for (uint32_t n = 1; n < first; n++)
+			cr_assert_eq(lmd_part_cut(c, n, 16), 0, "decided early at %u of %u", n, first);
+		for (uint32_t n = first; n <= 40; n++)
+			cr_assert_eq(lmd_part_cut(c, n, 16), first, "the cut moved with more chunks known");
+	}
+	/* Identical chunks (a file of zeros) still end at max. */
+	{
+		lmd_chunk_ref same[64];
+		for (int i = 0; i < 64; i++)
+			same[i] = c[0];
+		if (lmd_get_le64(c[0].id.id) % 8 != 0)
+			cr_assert_eq(lmd_part_cut(same, 64, 16), 16);
+	}
+	free(c);
+	free(cuts);
+}
+
+Test(part, cut_resyncs_after_an_insertion)
+{
+	/* Chunks inserted in the middle change the parts around them only: the
+	 * parts before are the same, and after a few parts the same cuts. */
+	enum { N = 20000, INS = 7 };
+	lmd_chunk_ref *a = calloc(N, sizeof(*a)), *b = calloc(N + INS, sizeof(*b));
+	uint32_t *ca = calloc(N, sizeof(*ca)), *cb = calloc(N + INS, sizeof(*cb));
+	cr_assert(a && b && ca && cb);
+	random_chunks(a, N, 2);
+	memcpy(b, a, (N / 2) * sizeof(*a));
+	random_chunks(b + N / 2, INS, 3);
+	memcpy(b + N / 2 + INS, a + N / 2, (N - N / 2) * sizeof(*a));
+	uint32_t ka = all_cuts(a, N, 64, ca), kb = all_cuts(b, N + INS, 64, cb), checked = 0;
+	for (uint32_t i = 0; i < ka; i++) {
+		if (ca[i] <= N / 2) {
+			/* before the insertion: the same parts */
+			cr_assert_eq(cb[i], ca[i], "part %u before the insertion moved", i);
+			checked++;
+		} else if (ca[i] > N / 2 + 3 * 64) {
+			/* a few parts later: the same cuts, shifted by the insertion */
+			bool found = false;
+			for (uint32_t j = 0; j < kb && !found; j++)
+				found = cb[j] == ca[i] + INS;
+			cr_assert(found, "cut at %u did not resync after the insertion", ca[i]);
+			checked++;
+		}
+	}
+	cr_assert_gt(checked, ka - 6);
+	free(a);
+	free(b);
+	free(ca);
+	free(cb);
+}

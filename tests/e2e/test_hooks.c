@@ -1,0 +1,22 @@
+/*
+ * Test hooks for the e2e tests' build of lmdata ("lmdata-test-hooks": the
+ * objects of the real command plus this file).  Its constructor reads,
+ * before main runs:
+ *
+ *   LMDATA_TEST_PART_CHUNKS=N   at most N chunks per part of a big file's
+ *                               chunk list (default 16384), so that a file
+ *                               of a few MiB has many parts
+ *
+ * The installed lmdata is built without this file: no environment can
+ * change what objects its files give.
+ */
+#include <stdlib.h>
+
+#include "repo_int.h"
+
+__attribute__((constructor)) static void test_hooks_init(void)
+{
+	const char *e = getenv("LMDATA_TEST_PART_CHUNKS");
+	if (e && *e)
+		lmd__test_part_chunks = (uint32_t)strtoul(e, NULL, 10);
+}
