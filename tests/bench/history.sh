@@ -7,11 +7,16 @@
 #                 the median run, which reads .lmdata/state/log-cache; each mode also
 #                 prints the median of runs that start with no cache, the first-run cost)
 #   diff_20k      lmdata diff of two versions of a 20k-file tree differing in 10 files     (target <= 0.2 s)
-#   checkout_rev  lmdata checkout HEAD~1 of a large file  vs  lmdata checkout (work tree)
+#   checkout_rev  lmdata checkout HEAD~1 of a large JSONL file  vs  lmdata checkout (work tree)
 #                 and zstd -d of the same file to disk                                     (target <= 1.0x zstd -d)
+#                 (and, as info, the same for a file of random bytes)
 #
 #   tests/bench/history.sh --lmdata build/src/cli/lmdata [--size MiB] [--reps N] [--work DIR] [--keep]
-#                          [--only log|diff|checkout]
+#                          [--only log|diff|checkout] [--data DIR] [--gen gen_corpus.py]
+#
+#   --data DIR: where bench.sh keeps its corpora (default /work/benchdata); the
+#   first SIZE MiB of DIR/v1.jsonl is used when it is there, else gen_corpus.py
+#   (--gen, default ../shared/bench/gen_corpus.py next to the repository) makes it.
 #
 # Exit status: 0 when every command succeeded (targets missed are reported,
 # not failed: this is a measurement), 1 when a command failed, 2 on usage errors.
@@ -19,6 +24,7 @@ set -Eeuo pipefail
 export LC_ALL=C
 
 LMDATA= SIZE_MIB=512 REPS=5 WORK_PARENT=${TMPDIR:-/tmp} KEEP=0 ONLY=
+DATA=/work/benchdata GEN=$(cd "$(dirname "$0")/../.." && pwd)/../shared/bench/gen_corpus.py
 while (($#)); do
 	case $1 in
 	--lmdata) LMDATA=${2:?}; shift 2 ;;
@@ -26,8 +32,10 @@ while (($#)); do
 	--reps) REPS=${2:?}; shift 2 ;;
 	--work) WORK_PARENT=${2:?}; shift 2 ;;
 	--keep) KEEP=1; shift ;;
+	--data) DATA=${2:?}; shift 2 ;;
+	--gen) GEN=${2:?}; shift 2 ;;
 	--only) ONLY=${2:?}; shift 2 ;;
-	-h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,22p' "$0"; exit 0 ;;
 	*) if [[ -z $LMDATA ]]; then LMDATA=$1; shift; else echo "history.sh: unexpected '$1'" >&2; exit 2; fi ;;
 	esac
 done
@@ -124,24 +132,72 @@ printf 'log_20k           lmdata %6.3f s   (log -n 2 of the tree)\n' "$l"
 fi
 
 # ---- checkout REV of a large file ----
+# Two files of SIZE MiB: chat JSONL like the product's data (the target's
+# row; made with gen_corpus.py, or taken from --data DIR/v1.jsonl), and
+# random bytes (an info row: zstd -d then has nothing to decompress and only
+# writes, while lmdata must still hash the whole file with SHA-256 on one
+# core, so the ratio there shows the cost of verification).
+once() { # once FN: the wall time of one run of FN
+	local s e
+	s=$EPOCHREALTIME
+	"$1" >/dev/null 2>&1 || { echo "history.sh: '$1' failed" >&2; exit 1; }
+	e=$EPOCHREALTIME
+	awk -v a="$s" -v b="$e" 'BEGIN { printf "%.4f\n", b - a }'
+}
+median() { sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+# checkout_case NAME MAKE_CMD: commit v1 and v2 of big.bin, then time
+# 'checkout HEAD~1', 'checkout' of the work tree and zstd -d, taking turns.
+checkout_case() {
+	local name=$1 make=$2 want i n=$((REPS < 7 ? 7 : REPS))
+	new_repo "co-$name"
+	"$make" big.bin
+	"$LMDATA" -q add big.bin && "$LMDATA" -q commit -m v1
+	cp big.bin "$W/v1.bin"
+	printf 'x' | dd of=big.bin bs=1 seek=$((SIZE_MIB << 19)) conv=notrunc status=none
+	"$LMDATA" -q add big.bin && "$LMDATA" -q commit -m v2
+	zstd -q -1 -f "$W/v1.bin" -o "$W/v1.bin.zst"
+	want=$(sha256sum <"$W/v1.bin" | cut -d' ' -f1)
+	co_rev() { "$LMDATA" -q checkout HEAD~1; }
+	co_wt() { "$LMDATA" -q checkout; }
+	unz() { zstd -q -d -f "$W/v1.bin.zst" -o "$W/out.bin"; }
+	rm -f big.bin && co_rev
+	[[ $(sha256sum <big.bin | cut -d' ' -f1) = "$want" ]] || { echo "checkout_rev: wrong bytes" >&2; exit 1; }
+	# Each command writes the whole file to a path that does not exist; the
+	# removal before it and a sync (so that one run's writeback does not land
+	# in the next one's time) are not timed.
+	local -a trs=() tws=() tzs=()
+	for ((i = 0; i < n; i++)); do
+		rm -f big.bin && sync && trs+=("$(once co_rev)")
+		rm -f big.bin && sync && tws+=("$(once co_wt)")
+		rm -f "$W/out.bin" && sync && tzs+=("$(once unz)")
+	done
+	local tr tw tz r
+	tr=$(printf '%s\n' "${trs[@]}" | median)
+	tw=$(printf '%s\n' "${tws[@]}" | median)
+	tz=$(printf '%s\n' "${tzs[@]}" | median)
+	r=$(ratio "$tr" "$tz")
+	if [[ $name = jsonl ]]; then
+		printf 'checkout_rev      lmdata %6.3f s   work-tree checkout %6.3f s   zstd -d %6.3f s   %sx  (JSONL; target <= 1.0x zstd -d: %s)\n' \
+			"$tr" "$tw" "$tz" "$r" "$(verdict "$r" 1.0)"
+	else
+		printf 'checkout_rev_%s lmdata %6.3f s   work-tree checkout %6.3f s   zstd -d %6.3f s   %sx  (info: incompressible, zstd -d only writes)\n' \
+			"$name" "$tr" "$tw" "$tz" "$r"
+	fi
+	echo "  runs (s): checkout REV ${trs[*]} / work tree ${tws[*]} / zstd -d ${tzs[*]}"
+	rm -f "$W/v1.bin" "$W/v1.bin.zst" "$W/out.bin"
+}
+make_jsonl() {
+	if [[ -n $DATA && -f $DATA/v1.jsonl && $(stat -c %s "$DATA/v1.jsonl") -ge $((SIZE_MIB << 20)) ]]; then
+		head -c $((SIZE_MIB << 20)) "$DATA/v1.jsonl" >"$1"
+	elif [[ -f $GEN ]]; then
+		python3 "$GEN" jsonl "$1" --mb "$SIZE_MIB" >/dev/null
+	else
+		echo "history.sh: no JSONL corpus: give --data DIR (with v1.jsonl) or --gen gen_corpus.py" >&2
+		exit 2
+	fi
+}
+make_random() { head -c $((SIZE_MIB << 20)) /dev/urandom >"$1"; }
 if want checkout; then
-new_repo co
-head -c $((SIZE_MIB << 20)) /dev/urandom >big.bin
-"$LMDATA" -q add big.bin && "$LMDATA" -q commit -m v1
-cp big.bin "$W/v1.bin"
-printf 'x' | dd of=big.bin bs=1 seek=$((SIZE_MIB << 19)) conv=notrunc status=none
-"$LMDATA" -q add big.bin && "$LMDATA" -q commit -m v2
-zstd -q -1 -f "$W/v1.bin" -o "$W/v1.bin.zst"
-want=$(sha256sum <"$W/v1.bin" | cut -d' ' -f1)
-co_rev() { rm -f big.bin && "$LMDATA" -q checkout HEAD~1; }
-co_wt() { rm -f big.bin && "$LMDATA" -q checkout; }
-unz() { zstd -q -d -f "$W/v1.bin.zst" -o "$W/out.bin"; }
-co_rev
-[[ $(sha256sum <big.bin | cut -d' ' -f1) = "$want" ]] || { echo "checkout_rev: wrong bytes" >&2; exit 1; }
-tr=$(median_of "$REPS" co_rev)
-tw=$(median_of "$REPS" co_wt)
-tz=$(median_of "$REPS" unz)
-r=$(ratio "$tr" "$tz")
-printf 'checkout_rev      lmdata %6.3f s   work-tree checkout %6.3f s   zstd -d %6.3f s   %sx  (target <= 1.0x zstd -d: %s)\n' \
-	"$tr" "$tw" "$tz" "$r" "$(verdict "$r" 1.0)"
+	checkout_case jsonl make_jsonl
+	checkout_case random make_random
 fi
