@@ -176,6 +176,55 @@ const lmd_tree_entry *lmd_tree_find(const lmd_tree *t, const char *name)
 	return NULL;
 }
 
+/*
+ * The three list objects (a flat chunk list, a file list of parts, a part)
+ * share a header: magic, total size, entry count, a zero word.  Flat lists
+ * and parts share their entries too: chunk id and length.
+ */
+static uint8_t *put_list_header(uint8_t *p, const char *magic, uint64_t size, uint32_t n)
+{
+	memcpy(p, magic, 8);
+	lmd_put_le64(p + 8, size);
+	lmd_put_le32(p + 16, n);
+	lmd_put_le32(p + 20, 0);
+	return p + LMD_FILE_HDR;
+}
+
+static uint8_t *put_chunk_refs(uint8_t *p, const lmd_chunk_ref *c, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++, p += LMD_FILE_ENT) {
+		memcpy(p, c[i].id.id, 32);
+		lmd_put_le32(p + 32, c[i].len);
+	}
+	return p;
+}
+
+/* Read n chunk entries into a new array; NULL with *bad set when a length
+ * is zero or the lengths do not add up to size (n < 2^32 lengths under
+ * 2^32 each: the sum cannot overflow). */
+static lmd_chunk_ref *get_chunk_refs(const uint8_t *e, uint32_t n, uint64_t size, bool *bad)
+{
+	lmd_chunk_ref *c = lmd_reallocarray(NULL, n ? n : 1, sizeof(*c));
+	uint64_t sum = 0;
+
+	*bad = false;
+	if (!c)
+		return NULL;
+	for (uint32_t i = 0; i < n; i++, e += LMD_FILE_ENT) {
+		memcpy(c[i].id.id, e, 32);
+		c[i].len = lmd_get_le32(e + 32);
+		if (c[i].len == 0)
+			goto bad;
+		sum += c[i].len;
+	}
+	if (sum == size)
+		return c;
+bad:
+	free(c);
+	*bad = true;
+	return NULL;
+}
+
 int lmd_filelist_encode(uint64_t size, const lmd_chunk_ref *c, uint32_t n, lmd_buf *out)
 {
 	size_t need = LMD_FILE_HDR + (size_t)n * LMD_FILE_ENT + 32;
@@ -186,16 +235,7 @@ int lmd_filelist_encode(uint64_t size, const lmd_chunk_ref *c, uint32_t n, lmd_b
 	lmd_buf_clear(out);
 	if ((r = lmd_buf_grow(out, need)) < 0)
 		return r;
-	p = out->ptr;
-	memcpy(p, LMD_FILE_MAGIC, 8);
-	lmd_put_le64(p + 8, size);
-	lmd_put_le32(p + 16, n);
-	lmd_put_le32(p + 20, 0);
-	p += LMD_FILE_HDR;
-	for (uint32_t i = 0; i < n; i++, p += LMD_FILE_ENT) {
-		memcpy(p, c[i].id.id, 32);
-		lmd_put_le32(p + 32, c[i].len);
-	}
+	p = put_chunk_refs(put_list_header(out->ptr, LMD_FILE_MAGIC, size, n), c, n);
 	if ((r = lmd_sha256_buf(out->ptr, need - 32, &sum)) < 0)
 		return r;
 	memcpy(p, sum.id, 32);
@@ -206,9 +246,10 @@ int lmd_filelist_encode(uint64_t size, const lmd_chunk_ref *c, uint32_t n, lmd_b
 int lmd_filelist_parse(const uint8_t *p, size_t len, uint64_t *ret_size,
 		       lmd_chunk_ref **ret_chunks, uint32_t *ret_n)
 {
-	uint64_t size, sum = 0;
+	uint64_t size;
 	uint32_t n;
 	lmd_chunk_ref *c;
+	bool bad;
 
 	if (len < LMD_FILE_HDR + 32 || memcmp(p, LMD_FILE_MAGIC, 8) != 0)
 		goto bad;
@@ -216,23 +257,8 @@ int lmd_filelist_parse(const uint8_t *p, size_t len, uint64_t *ret_size,
 	n = lmd_get_le32(p + 16);
 	if ((uint64_t)LMD_FILE_HDR + (uint64_t)n * LMD_FILE_ENT + 32 != len)
 		goto bad;
-	c = lmd_reallocarray(NULL, n ? n : 1, sizeof(*c));
-	if (!c)
-		return -ENOMEM;
-	for (uint32_t i = 0; i < n; i++) {
-		const uint8_t *e = p + LMD_FILE_HDR + (size_t)i * LMD_FILE_ENT;
-		memcpy(c[i].id.id, e, 32);
-		c[i].len = lmd_get_le32(e + 32);
-		if (c[i].len == 0) {
-			free(c);
-			goto bad;
-		}
-		sum += c[i].len;
-	}
-	if (sum != size) {
-		free(c);
-		goto bad;
-	}
+	if (!(c = get_chunk_refs(p + LMD_FILE_HDR, n, size, &bad)))
+		return bad ? lmd_error_set(LMD_ECORRUPT, "a file list object is malformed") : -ENOMEM;
 	*ret_size = size;
 	*ret_chunks = c;
 	*ret_n = n;
@@ -259,12 +285,7 @@ int lmd_fileparts_encode(uint64_t size, const lmd_part_ref *parts, uint32_t n, l
 	lmd_buf_clear(out);
 	if ((r = lmd_buf_grow(out, need)) < 0)
 		return r;
-	p = out->ptr;
-	memcpy(p, LMD_FILEP_MAGIC, 8);
-	lmd_put_le64(p + 8, size);
-	lmd_put_le32(p + 16, n);
-	lmd_put_le32(p + 20, 0);
-	p += LMD_FILE_HDR;
+	p = put_list_header(out->ptr, LMD_FILEP_MAGIC, size, n);
 	for (uint32_t i = 0; i < n; i++, p += LMD_FILEP_ENT) {
 		memcpy(p, parts[i].id.id, 32);
 		lmd_put_le64(p + 32, parts[i].size);
@@ -323,7 +344,6 @@ int lmd_part_encode(const lmd_chunk_ref *c, uint32_t n, lmd_buf *out, lmd_oid *r
 {
 	size_t need;
 	uint64_t size = 0;
-	uint8_t *p;
 	int r;
 
 	if (n == 0 || n > LMD_PART_MAX_ENTRIES)
@@ -334,16 +354,7 @@ int lmd_part_encode(const lmd_chunk_ref *c, uint32_t n, lmd_buf *out, lmd_oid *r
 		return r;
 	for (uint32_t i = 0; i < n; i++)
 		size += c[i].len;
-	p = out->ptr;
-	memcpy(p, LMD_PART_MAGIC, 8);
-	lmd_put_le64(p + 8, size);
-	lmd_put_le32(p + 16, n);
-	lmd_put_le32(p + 20, 0);
-	p += LMD_FILE_HDR;
-	for (uint32_t i = 0; i < n; i++, p += LMD_FILE_ENT) {
-		memcpy(p, c[i].id.id, 32);
-		lmd_put_le32(p + 32, c[i].len);
-	}
+	put_chunk_refs(put_list_header(out->ptr, LMD_PART_MAGIC, size, n), c, n);
 	out->len = need;
 	if ((r = lmd_sha256_buf(out->ptr, need, ret_id)) < 0)
 		return r;
@@ -354,9 +365,10 @@ int lmd_part_encode(const lmd_chunk_ref *c, uint32_t n, lmd_buf *out, lmd_oid *r
 int lmd_part_parse(const uint8_t *p, size_t len, const lmd_part_ref *want, lmd_chunk_ref **ret_chunks,
 		   uint32_t *ret_n)
 {
-	uint64_t size, sum = 0;
+	uint64_t size;
 	uint32_t n;
 	lmd_chunk_ref *c;
+	bool bad;
 
 	if (len < LMD_FILE_HDR || memcmp(p, LMD_PART_MAGIC, 8) != 0 || lmd_get_le32(p + 20) != 0)
 		goto bad;
@@ -366,23 +378,8 @@ int lmd_part_parse(const uint8_t *p, size_t len, const lmd_part_ref *want, lmd_c
 		goto bad;
 	if (want && (want->nchunks != n || want->size != size))
 		goto bad;
-	c = lmd_reallocarray(NULL, n, sizeof(*c));
-	if (!c)
-		return -ENOMEM;
-	for (uint32_t i = 0; i < n; i++) {
-		const uint8_t *e = p + LMD_FILE_HDR + (size_t)i * LMD_FILE_ENT;
-		memcpy(c[i].id.id, e, 32);
-		c[i].len = lmd_get_le32(e + 32);
-		if (c[i].len == 0) {
-			free(c);
-			goto bad;
-		}
-		sum += c[i].len; /* at most 2^23 lengths under 2^32: no overflow */
-	}
-	if (sum != size) {
-		free(c);
-		goto bad;
-	}
+	if (!(c = get_chunk_refs(p + LMD_FILE_HDR, n, size, &bad)))
+		return bad ? lmd_error_set(LMD_ECORRUPT, "a part of a file list is malformed") : -ENOMEM;
 	*ret_chunks = c;
 	*ret_n = n;
 	return 0;
