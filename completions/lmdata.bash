@@ -58,7 +58,7 @@ _lmdata()
     local i cmd= cmd_at=0
     for ((i = 1; i < cword; i++)); do
         case ${words[i]} in
-            -C) ((i++)) ;;
+            -C|-j|--jobs) ((i++)) ;;
             -*) ;;
             *) cmd=${words[i]}; cmd_at=$i; break ;;
         esac
@@ -68,8 +68,10 @@ _lmdata()
         if [[ $prev == -C ]]; then
             compopt -o filenames 2>/dev/null
             COMPREPLY=($(compgen -d -- "$cur"))
+        elif [[ $prev == -j || $prev == --jobs ]]; then
+            COMPREPLY=()
         elif [[ $cur == -* ]]; then
-            COMPREPLY=($(compgen -W '-C -q --quiet -v --verbose --no-progress --version -h --help' -- "$cur"))
+            COMPREPLY=($(compgen -W '-C -q --quiet -v --verbose -j --jobs --no-progress --version -h --help' -- "$cur"))
         else
             COMPREPLY=($(compgen -W "$_lmdata_commands" -- "$cur"))
         fi

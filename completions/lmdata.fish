@@ -20,6 +20,7 @@ complete -c lmdata -f
 complete -c lmdata -n "not __fish_seen_subcommand_from $__lmdata_cmds" -s C -r -a '(__fish_complete_directories)' -d 'Run as if started in DIR'
 complete -c lmdata -n "not __fish_seen_subcommand_from $__lmdata_cmds" -s q -l quiet -d 'Print only errors'
 complete -c lmdata -n "not __fish_seen_subcommand_from $__lmdata_cmds" -s v -l verbose -d 'Print more detail'
+complete -c lmdata -n "not __fish_seen_subcommand_from $__lmdata_cmds" -s j -l jobs -x -d 'Threads for hashing, compression and restoring'
 complete -c lmdata -n "not __fish_seen_subcommand_from $__lmdata_cmds" -l no-progress -d 'Never draw a progress bar'
 complete -c lmdata -n "not __fish_seen_subcommand_from $__lmdata_cmds" -l version -d 'Print the version and exit'
 complete -c lmdata -s h -l help -d 'Print help and exit'

@@ -43,7 +43,7 @@ const cli_command *cli_find_command(const char *name)
 
 static void usage(FILE *f)
 {
-	fputs("usage: lmdata [-C DIR] [-q] [-v] [--no-progress] [--version] COMMAND [ARGS]\n\n"
+	fputs("usage: lmdata [-C DIR] [-q] [-v] [-j N] [--no-progress] [--version] COMMAND [ARGS]\n\n"
 	      "Version LLM fine-tuning data alongside git.\n\ncommands:\n", f);
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
@@ -51,6 +51,7 @@ static void usage(FILE *f)
 	      "  -C DIR          run as if started in DIR\n"
 	      "  -q, --quiet     print only errors\n"
 	      "  -v, --verbose   print more detail\n"
+	      "  -j, --jobs N    threads for hashing, compression and restoring (default: one per CPU)\n"
 	      "  --no-progress   no progress bar (it is shown only on a terminal anyway)\n"
 	      "  --version       print the version\n\n"
 	      "exit codes: 0 ok, 1 found something (dirty, damaged, refused), 2 usage or bad input, 3 failure\n"
@@ -76,6 +77,7 @@ int main(int argc, char **argv)
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "no-progress", no_argument, NULL, 'P' },
+		{ "jobs", required_argument, NULL, 'j' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -90,7 +92,7 @@ int main(int argc, char **argv)
 	mallopt(M_TRIM_THRESHOLD, 128 << 20);
 
 	/* '+': stop at the command name; its options are its own. */
-	while ((o = getopt_long(argc, argv, "+C:qvh", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "+C:qvhj:", opts, NULL)) != -1) {
 		switch (o) {
 		case 'C':
 			if (chdir(optarg) < 0) {
@@ -101,6 +103,16 @@ int main(int argc, char **argv)
 		case 'q': g_cli.quiet++; break;
 		case 'v': g_cli.verbose++; break;
 		case 'P': no_progress = true; break;
+		case 'j': {
+			char *end;
+			long n = strtol(optarg, &end, 10);
+			if (!*optarg || *end || n < 1 || n > 256) {
+				fprintf(stderr, "lmdata: error: -j wants a number of threads from 1 to 256, not '%s'\n", optarg);
+				return EXIT_USAGE;
+			}
+			g_cli.jobs = (unsigned)n;
+			break;
+		}
 		case 'V': printf("lmdata %s\n", LMD_VERSION_STRING); return 0;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return EXIT_USAGE;

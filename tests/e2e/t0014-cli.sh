@@ -86,4 +86,22 @@ printf 'quiet\n' >q
 expect_exit 0 lmdata -q add q
 expect_out_empty
 expect_file q.lmd
+
+# -j/--jobs N, global: 1 to 256 threads; add and checkout give the same
+# bytes with one thread as with the default.
+head -c 3000000 /dev/urandom >j.bin
+expect_exit 0 lmdata -j 1 add j.bin
+want=$(sha_of j.bin)
+rm j.bin
+expect_exit 0 lmdata --jobs 1 checkout j.bin
+expect_eq "$(sha_of j.bin)" "$want" "checkout with one thread"
+rm j.bin
+expect_exit 0 lmdata --jobs=3 checkout j.bin
+expect_eq "$(sha_of j.bin)" "$want" "checkout with three threads"
+for bad in 0 257 x ''; do
+	expect_exit 2 lmdata -j "$bad" status
+	expect_err_contains "-j wants a number"
+done
+expect_exit 0 lmdata --help
+expect_out_contains "--jobs N"
 exit 0
