@@ -2,6 +2,7 @@
  * CLI helpers (see cli.h).
  */
 #include <stdarg.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
@@ -172,4 +173,14 @@ bool cli_help_requested(const cli_command *c, int argc, char **argv)
 		}
 	}
 	return false;
+}
+
+bool cli_parse_jobs(const char *s, unsigned *ret)
+{
+	char *end;
+	long n = strtol(s, &end, 10);
+	if (end == s || *end || n < 1 || n > 256)
+		return false;
+	*ret = (unsigned)n;
+	return true;
 }

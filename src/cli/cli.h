@@ -34,6 +34,8 @@ typedef struct cli_command {
 int cli_fail(int rc);
 /* Print a usage error for cmd and return 2. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A -j argument: a thread or transfer count from 1 to 256; false otherwise. */
+bool cli_parse_jobs(const char *s, unsigned *ret);
 /* Exit code for a library result. */
 int cli_exit_code(int rc);
 /* Open the repository around the current folder: 0, or (printed) an exit code. */

@@ -29,11 +29,8 @@ int cmd_add(int argc, char **argv)
 
 	while ((o = getopt_long(argc, argv, "j:", opts, NULL)) != -1) {
 		if (o == 'j') {
-			char *end;
-			long n = strtol(optarg, &end, 10);
-			if (*end || n < 1 || n > 256)
+			if (!cli_parse_jobs(optarg, &g_cli.jobs))
 				return cli_usage_error("add", "-j wants a number from 1 to 256, not '%s'", optarg);
-			g_cli.jobs = (unsigned)n;
 		} else {
 			return cli_usage_error("add", "unknown option");
 		}

@@ -43,14 +43,10 @@ int cli_sync_parse(const char *cmd, int argc, char **argv, bool scopes, cli_sync
 		case 'T': ret->o.scopes |= LMD_GC_ALL_TAGS; break;
 		case 'A': ret->o.scopes |= LMD_GC_ALL_COMMITS; break;
 		case 'w': ret->o.scopes |= LMD_GC_WORKSPACE; break;
-		case 'j': {
-			char *end;
-			long n = strtol(optarg, &end, 10);
-			if (*end || n < 1 || n > 256)
+		case 'j':
+			if (!cli_parse_jobs(optarg, &ret->o.jobs))
 				return cli_usage_error(cmd, "-j wants a number from 1 to 256");
-			ret->o.jobs = (unsigned)n;
 			break;
-		}
 		default:
 			return cli_usage_error(cmd, "unknown option");
 		}

@@ -103,16 +103,12 @@ int main(int argc, char **argv)
 		case 'q': g_cli.quiet++; break;
 		case 'v': g_cli.verbose++; break;
 		case 'P': no_progress = true; break;
-		case 'j': {
-			char *end;
-			long n = strtol(optarg, &end, 10);
-			if (!*optarg || *end || n < 1 || n > 256) {
+		case 'j':
+			if (!cli_parse_jobs(optarg, &g_cli.jobs)) {
 				fprintf(stderr, "lmdata: error: -j wants a number of threads from 1 to 256, not '%s'\n", optarg);
 				return EXIT_USAGE;
 			}
-			g_cli.jobs = (unsigned)n;
 			break;
-		}
 		case 'V': printf("lmdata %s\n", LMD_VERSION_STRING); return 0;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return EXIT_USAGE;
