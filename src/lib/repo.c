@@ -178,13 +178,14 @@ unsigned lmd__repo_jobs(lmd_repo *r)
 }
 
 /*
- * The chunks per part of big files' lists for every store a repository
- * opens; 0 is the default.  Only the e2e tests' build of the command
+ * The chunks per part of big files' lists, and the bytes per pack, for
+ * every store a repository opens; 0 is the default.  Only the e2e tests' build of the command
  * (tests/e2e/test_hooks.c) sets it, to get many parts from a small file:
  * the installed lmdata has no way to change it, so it cannot change what
  * objects a real repository's files give.
  */
 uint32_t lmd__test_part_chunks;
+uint64_t lmd__test_pack_target;
 
 int lmd__repo_store(lmd_repo *r, lmd_store **ret)
 {
@@ -196,6 +197,8 @@ int lmd__repo_store(lmd_repo *r, lmd_store **ret)
 			return -ENOMEM;
 		o.level = r->level;
 		o.part_chunks = lmd__test_part_chunks;
+		if (lmd__test_pack_target)
+			o.pack_target = lmd__test_pack_target;
 		rc = lmd_store_open(dir, &o, &r->store);
 		free(dir);
 		if (rc < 0)

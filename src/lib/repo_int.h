@@ -30,6 +30,7 @@ struct lmd_repo {
 
 /* Tests only: chunks per part for the stores repositories open (repo.c). */
 extern uint32_t lmd__test_part_chunks;
+extern uint64_t lmd__test_pack_target;
 /* The store, opened on first use. */
 int lmd__repo_store(lmd_repo *r, lmd_store **ret);
 /* Take the writer lock (waits a few seconds for another writer). */

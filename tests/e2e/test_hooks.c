@@ -6,6 +6,8 @@
  *   LMDATA_TEST_PART_CHUNKS=N   at most N chunks per part of a big file's
  *                               chunk list (default 16384), so that a file
  *                               of a few MiB has many parts
+ *   LMDATA_TEST_PACK_TARGET=N   seal a pack once it holds N bytes (default
+ *                               32 MiB), so that a few MiB make many packs
  *
  * The installed lmdata is built without this file: no environment can
  * change what objects its files give.
@@ -19,4 +21,7 @@ __attribute__((constructor)) static void test_hooks_init(void)
 	const char *e = getenv("LMDATA_TEST_PART_CHUNKS");
 	if (e && *e)
 		lmd__test_part_chunks = (uint32_t)strtoul(e, NULL, 10);
+	e = getenv("LMDATA_TEST_PACK_TARGET");
+	if (e && *e)
+		lmd__test_pack_target = strtoull(e, NULL, 10);
 }
