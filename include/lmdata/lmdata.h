@@ -175,6 +175,7 @@ typedef struct lmd_gc_stats {
 	uint64_t objects_kept, objects_removed;
 	uint64_t bytes_before, bytes_after;   /* pack bytes on disk */
 	uint64_t packs_removed, packs_rewritten;
+	uint64_t packs_merged;                /* small packs merged into full ones */
 } lmd_gc_stats;
 /* Remove objects that no manifest in the work tree references. */
 int lmd_gc(lmd_repo *r, unsigned flags, lmd_gc_stats *ret_stats);

@@ -76,17 +76,18 @@ int cmd_gc(int argc, char **argv)
 		rc = cli_fail(rc);
 	} else if (json) {
 		printf("{\"dry_run\": %s, \"objects_kept\": %llu, \"objects_removed\": %llu, \"bytes_before\": %llu, "
-		       "\"bytes_after\": %llu, \"packs_removed\": %llu, \"packs_rewritten\": %llu}\n",
+		       "\"bytes_after\": %llu, \"packs_removed\": %llu, \"packs_rewritten\": %llu, "
+		       "\"packs_merged\": %llu}\n",
 		       (flags & LMD_GC_DRY_RUN) ? "true" : "false", (unsigned long long)st.objects_kept,
 		       (unsigned long long)st.objects_removed, (unsigned long long)st.bytes_before,
 		       (unsigned long long)st.bytes_after, (unsigned long long)st.packs_removed,
-		       (unsigned long long)st.packs_rewritten);
+		       (unsigned long long)st.packs_rewritten, (unsigned long long)st.packs_merged);
 	} else if (!g_cli.quiet) {
-		printf("%s %llu unreferenced object%s, %s of %s (%llu packs deleted, %llu rewritten)\n",
+		printf("%s %llu unreferenced object%s, %s of %s (%llu packs deleted, %llu rewritten, %llu merged)\n",
 		       (flags & LMD_GC_DRY_RUN) ? "would remove" : "removed", (unsigned long long)st.objects_removed,
 		       st.objects_removed == 1 ? "" : "s", lmd_human_size(st.bytes_before - st.bytes_after),
 		       lmd_human_size(st.bytes_before), (unsigned long long)st.packs_removed,
-		       (unsigned long long)st.packs_rewritten);
+		       (unsigned long long)st.packs_rewritten, (unsigned long long)st.packs_merged);
 	}
 done:
 	free(revs);

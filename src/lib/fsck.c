@@ -4,6 +4,8 @@
  * and intact; name the tracked files that a damaged or missing object
  * breaks.
  */
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -150,6 +152,18 @@ static int count_entry(const lmd_oid *id, const lmd_loc *loc, void *payload)
 	return 0;
 }
 
+static void midx_bad(const char *path, bool removed, void *payload)
+{
+	struct fsck_ctx *c = payload;
+	char msg[PATH_MAX + 160];
+	if (removed)
+		return;   /* nothing was lost: the next writer builds a new one */
+	snprintf(msg, sizeof(msg), "multi-pack index '%s' is damaged (a lookup cache: "
+		 "'lmdata fsck --repair' deletes it and the next add rebuilds it)", path);
+	c->st.damaged++;
+	report(c, NULL, NULL, msg, NULL);
+}
+
 int lmd_fsck(lmd_repo *r, lmd_fsck_cb cb, void *payload, lmd_fsck_stats *ret_stats)
 {
 	return lmd_fsck_ext(r, 0, cb, payload, ret_stats);
@@ -188,6 +202,16 @@ int lmd_fsck_ext(lmd_repo *r, unsigned flags, lmd_fsck_cb cb, void *payload, lmd
 		const lmd_oid *pid = lmd_store_bad_pack(c.s, i, &msg);
 		c.st.damaged++;
 		report(&c, pid, NULL, msg, NULL);
+	}
+	/* Multi-pack indexes: a damaged one could hide objects. */
+	if ((rc = lmd__store_check_midx(c.s, flags & LMD_FSCK_REPAIR, midx_bad, &c)) < 0)
+		goto done;
+	if (rc > 0 && (flags & LMD_FSCK_REPAIR)) {
+		/* Look objects up without the removed ones from now on. */
+		lmd_store_free(r->store);
+		r->store = NULL;
+		if ((rc = lmd__repo_store(r, &c.s)) < 0)
+			goto done;
 	}
 	for (uint32_t i = 0; i < lmd_store_pack_count(c.s); i++)
 		total += lmd_store_pack_size(c.s, i);

@@ -69,6 +69,7 @@ static int mark_file(const char *path, const lmd_tree_entry *e, void *payload)
 
 struct pack_count {
 	uint32_t pack;
+	bool young;
 	uint64_t live, dead, live_bytes, dead_bytes;
 	struct gc_ctx *c;
 };
@@ -110,32 +111,95 @@ static int cmp_loc(const void *x, const void *y)
 }
 
 /*
- * Copy objects of one pack into the packer, block by block: those in
+ * Objects copied out of old packs, gathered into blocks of about the
+ * store's block size before they are compressed: a pack rewritten to drop
+ * garbage, and many small packs merged, give full blocks again.
+ */
+struct rewriter {
+	lmd_store *s;
+	lmd_packer *pk;
+	lmd_zctx *z;
+	lmd_buf raw, enc;
+	lmd_blk_entry *ents;
+	uint32_t nents, aents;
+};
+
+static int rw_flush(struct rewriter *w)
+{
+	int r;
+	if (!w->nents)
+		return 0;
+	if (!w->pk && (r = lmd_packer_new(w->s, &w->pk)) < 0)
+		return r;
+	if ((r = lmd_block_encode(w->ents, w->nents, w->raw.ptr, (uint32_t)w->raw.len, w->z, &w->enc)) < 0 ||
+	    (r = lmd_packer_add_encoded(w->pk, w->enc.ptr, w->enc.len)) < 0)
+		return r;
+	w->nents = 0;
+	lmd_buf_clear(&w->raw);
+	return 0;
+}
+
+static int rw_add(struct rewriter *w, const lmd_blk_entry *e, const uint8_t *bytes)
+{
+	int r;
+	if (w->nents && (w->raw.len + e->len > lmd_store_options(w->s)->block_target ||
+			 w->nents == LMD_BLOCK_MAX_COUNT) &&
+	    (r = rw_flush(w)) < 0)
+		return r;
+	if (w->nents == w->aents) {
+		uint32_t n = w->aents ? w->aents * 2 : 256;
+		lmd_blk_entry *ne = lmd_reallocarray(w->ents, n, sizeof(*ne));
+		if (!ne)
+			return -ENOMEM;
+		w->ents = ne;
+		w->aents = n;
+	}
+	w->ents[w->nents++] = *e;
+	return lmd_buf_put(&w->raw, bytes, e->len);
+}
+
+/* Seal everything copied: the new packs exist before any old one goes. */
+static int rw_finish(struct rewriter *w)
+{
+	int r = rw_flush(w);
+	if (r == 0 && w->pk)
+		r = lmd_packer_finish(w->pk);
+	return r;
+}
+
+static void rw_release(struct rewriter *w)
+{
+	lmd_packer_free(w->pk);
+	lmd_buf_release(&w->raw);
+	lmd_buf_release(&w->enc);
+	free(w->ents);
+}
+
+/*
+ * Copy objects of one pack into the rewriter, block by block: those in
  * c->live (gc), or with `repair`, every object not in `drop` whose bytes
  * still match its hash (damaged ones and unreadable blocks are left out
  * and counted in *dropped).
  */
-static int rewrite_pack_ext(struct gc_ctx *c, lmd_packer *pk, uint32_t pack, lmd_zctx *z, bool repair,
+static int rewrite_pack_ext(struct gc_ctx *c, struct rewriter *w, uint32_t pack, bool repair,
 			    const lmd_oidset *drop, uint64_t *dropped)
 {
-	lmd_buf locs = LMD_BUF_INIT, raw = LMD_BUF_INIT, enc = LMD_BUF_INIT;
+	lmd_buf locs = LMD_BUF_INIT;
 	void *args[2] = { &locs, &pack };
-	lmd_blk_entry *ents = NULL;
 	size_t n;
 	int r;
 
-	if ((r = lmd_store_foreach(c->s, collect_blocks, args)) < 0)
+	if ((r = lmd_store_foreach_pack(c->s, pack, collect_blocks, args)) < 0)
 		goto done;
 	n = locs.len / sizeof(lmd_loc);
 	qsort(locs.ptr, n, sizeof(lmd_loc), cmp_loc);
 	for (size_t i = 0; i < n;) {
 		lmd_loc *l = (lmd_loc *)locs.ptr + i;
 		lmd_block blk;
-		uint32_t nl = 0;
 		size_t j = i;
 		while (j < n && ((lmd_loc *)locs.ptr)[j].block_off == l->block_off)
 			j++;
-		if ((r = lmd_store_read_block(c->s, l, z, &blk)) < 0) {
+		if ((r = lmd_store_read_block(c->s, l, w->z, &blk)) < 0) {
 			if (!repair)
 				goto done;
 			lmd_error_clear();
@@ -144,14 +208,6 @@ static int rewrite_pack_ext(struct gc_ctx *c, lmd_packer *pk, uint32_t pack, lmd
 			continue;
 		}
 		i = j;
-		free(ents);
-		ents = lmd_calloc(blk.count ? blk.count : 1, sizeof(*ents));
-		if (!ents) {
-			lmd_block_release(&blk);
-			r = -ENOMEM;
-			goto done;
-		}
-		lmd_buf_clear(&raw);
 		uint32_t off = 0;
 		for (uint32_t k = 0; k < blk.count; k++) {
 			lmd_blk_entry *e = &blk.entries[k];
@@ -176,8 +232,7 @@ static int rewrite_pack_ext(struct gc_ctx *c, lmd_packer *pk, uint32_t pack, lmd
 								       "before gc (nothing was deleted)");
 					goto done;
 				}
-				ents[nl++] = *e;
-				if ((r = lmd_buf_put(&raw, blk.raw + off, e->len)) < 0) {
+				if ((r = rw_add(w, e, blk.raw + off)) < 0) {
 					lmd_block_release(&blk);
 					goto done;
 				}
@@ -185,27 +240,18 @@ static int rewrite_pack_ext(struct gc_ctx *c, lmd_packer *pk, uint32_t pack, lmd
 			off += e->len;
 		}
 		lmd_block_release(&blk);
-		if (nl && ((r = lmd_block_encode(ents, nl, raw.ptr, (uint32_t)raw.len, z, &enc)) < 0 ||
-			   (r = lmd_packer_add_encoded(pk, enc.ptr, enc.len)) < 0))
-			goto done;
 	}
 	r = 0;
 done:
-	free(ents);
 	lmd_buf_release(&locs);
-	lmd_buf_release(&raw);
-	lmd_buf_release(&enc);
 	return r;
-}
-
-static int rewrite_pack(struct gc_ctx *c, lmd_packer *pk, uint32_t pack, lmd_zctx *z)
-{
-	return rewrite_pack_ext(c, pk, pack, z, false, NULL, NULL);
 }
 
 static void remove_pack(lmd_store *s, const lmd_oid *pid)
 {
 	char *i = lmd_store_pack_path(s, pid, "idx"), *p = lmd_store_pack_path(s, pid, "pack");
+	/* Multi-pack indexes naming it are rebuilt at the end (midx.c). */
+	lmd__store_packs_removed(s);
 	/* The index first: without it the pack is invisible. */
 	if (i)
 		unlink(i);
@@ -369,7 +415,9 @@ int lmd_gc_scoped(lmd_repo *r, const lmd_gc_opts *opts, unsigned flags, lmd_gc_s
 	lmd_gc_stats st = { 0 };
 	lmd_dataset *ds = NULL;
 	size_t nds = 0;
-	lmd_packer *pk = NULL;
+	struct rewriter w = { 0 };
+	struct pack_count *pcs = NULL;
+	uint32_t npacks;
 	lmd_zctx *z = NULL;
 	lmd_oid *old = NULL;
 	size_t nold = 0;
@@ -411,47 +459,63 @@ int lmd_gc_scoped(lmd_repo *r, const lmd_gc_opts *opts, unsigned flags, lmd_gc_s
 	}
 	if ((rc = lmd_zctx_new(r->level, &z)) < 0)
 		goto done;
-	old = lmd_calloc(lmd_store_pack_count(c.s) + 1, sizeof(*old));
-	if (!old) {
+	w.s = c.s;
+	w.z = z;
+	npacks = lmd_store_pack_count(c.s);
+	old = lmd_calloc(npacks + 1, sizeof(*old));
+	pcs = lmd_calloc(npacks + 1, sizeof(*pcs));
+	if (!old || !pcs) {
 		rc = -ENOMEM;
 		goto done;
 	}
-	uint32_t npacks = lmd_store_pack_count(c.s);
+	/* Count each pack's live and dead objects; packs written in the grace
+	 * period are kept whole (a concurrent add may be about to use them). */
+	uint64_t small = lmd_store_options(c.s)->pack_target / 2;
+	uint32_t nsmall = 0;
 	for (uint32_t p = 0; p < npacks; p++) {
-		struct pack_count pc = { .pack = p, .c = &c };
+		pcs[p] = (struct pack_count){ .pack = p, .c = &c };
+		if ((rc = lmd_store_foreach_pack(c.s, p, count_cb, &pcs[p])) < 0)
+			goto done;
+		pcs[p].young = (int64_t)lmd_store_pack_mtime(c.s, p) > now - grace;
+		if (!pcs[p].young && pcs[p].live && lmd_store_pack_size(c.s, p) < small)
+			nsmall++;
+	}
+	/* Sweep: a pack with no live object goes, one with some garbage is
+	 * rewritten without it, and small packs (each 'add' seals its own)
+	 * are merged into full ones once there are two or more. */
+	for (uint32_t p = 0; p < npacks; p++) {
+		struct pack_count *pc = &pcs[p];
 		uint64_t size = lmd_store_pack_size(c.s, p);
-		lmd_store_foreach(c.s, count_cb, &pc);
+		bool merge = nsmall >= 2 && !pc->young && pc->live && size < small;
 		st.bytes_before += size;
-		if ((int64_t)lmd_store_pack_mtime(c.s, p) > now - grace) {
-			/* Young: written in the grace period, kept whole. */
-			st.objects_kept += pc.live + pc.dead;
+		if (pc->young) {
+			st.objects_kept += pc->live + pc->dead;
 			st.bytes_after += size;
 			continue;
 		}
-		st.objects_kept += pc.live;
-		st.objects_removed += pc.dead;
-		if (pc.dead == 0) {
+		st.objects_kept += pc->live;
+		st.objects_removed += pc->dead;
+		if (pc->dead == 0 && !merge) {
 			st.bytes_after += size;
 			continue;
 		}
-		if (pc.live == 0) {
+		if (pc->live == 0) {
 			st.packs_removed++;
 		} else {
-			uint64_t tot = pc.live_bytes + pc.dead_bytes;
-			st.packs_rewritten++;
-			st.bytes_after += tot ? (uint64_t)((double)size * (double)pc.live_bytes / (double)tot) : 0;
-			if (!dry) {
-				if (!pk && (rc = lmd_packer_new(c.s, &pk)) < 0)
-					goto done;
-				if ((rc = rewrite_pack(&c, pk, p, z)) < 0)
-					goto done;
-			}
+			uint64_t tot = pc->live_bytes + pc->dead_bytes;
+			if (pc->dead)
+				st.packs_rewritten++;
+			else
+				st.packs_merged++;
+			st.bytes_after += tot ? (uint64_t)((double)size * (double)pc->live_bytes / (double)tot) : 0;
+			if (!dry && (rc = rewrite_pack_ext(&c, &w, p, false, NULL, NULL)) < 0)
+				goto done;
 		}
 		old[nold++] = *lmd_store_pack_id(c.s, p);
 	}
 	if (!dry) {
 		/* New packs are sealed before any old one goes. */
-		if (pk && (rc = lmd_packer_finish(pk)) < 0)
+		if ((rc = rw_finish(&w)) < 0)
 			goto done;
 		for (size_t i = 0; i < nold; i++)
 			remove_pack(c.s, &old[i]);
@@ -469,8 +533,9 @@ int lmd_gc_scoped(lmd_repo *r, const lmd_gc_opts *opts, unsigned flags, lmd_gc_s
 done:
 	if (ret_stats)
 		*ret_stats = st;
-	lmd_packer_free(pk);
+	rw_release(&w);
 	lmd_zctx_free(z);
+	free(pcs);
 	free(old);
 	lmd_oidset_release(&c.live);
 	lmd__datasets_free(ds, nds);
@@ -481,7 +546,7 @@ done:
 int lmd__store_repair(lmd_repo *r, const lmd_oidset *bad_packs, const lmd_oidset *bad_objs, uint64_t *ret_dropped)
 {
 	struct gc_ctx c = { 0 };
-	lmd_packer *pk = NULL;
+	struct rewriter w = { 0 };
 	lmd_zctx *z = NULL;
 	lmd_oid *old = NULL;
 	size_t nold = 0;
@@ -499,14 +564,14 @@ int lmd__store_repair(lmd_repo *r, const lmd_oidset *bad_packs, const lmd_oidset
 	for (uint32_t p = 0; p < lmd_store_pack_count(c.s); p++) {
 		if (!lmd_oidset_has(bad_packs, lmd_store_pack_id(c.s, p)))
 			continue;
-		if (!pk && (rc = lmd_packer_new(c.s, &pk)) < 0)
-			goto done;
-		if ((rc = rewrite_pack_ext(&c, pk, p, z, true, bad_objs, &dropped)) < 0)
+		w.s = c.s;
+		w.z = z;
+		if ((rc = rewrite_pack_ext(&c, &w, p, true, bad_objs, &dropped)) < 0)
 			goto done;
 		old[nold++] = *lmd_store_pack_id(c.s, p);
 	}
 	/* The good objects are sealed in new packs before the old ones go. */
-	if (pk && (rc = lmd_packer_finish(pk)) < 0)
+	if ((rc = rw_finish(&w)) < 0)
 		goto done;
 	for (size_t i = 0; i < nold; i++)
 		remove_pack(c.s, &old[i]);
@@ -515,7 +580,7 @@ int lmd__store_repair(lmd_repo *r, const lmd_oidset *bad_packs, const lmd_oidset
 	*ret_dropped = dropped;
 	rc = 0;
 done:
-	lmd_packer_free(pk);
+	rw_release(&w);
 	lmd_zctx_free(z);
 	free(old);
 	lmd__repo_unlock(r);

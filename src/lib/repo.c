@@ -244,6 +244,10 @@ int lmd__repo_lock(lmd_repo *r)
 void lmd__repo_unlock(lmd_repo *r)
 {
 	if (r->lock_fd >= 0) {
+		/* A writer leaves the pack lookups fast for the next command
+		 * (midx.c); a failure costs speed only, never data. */
+		if (r->store && lmd__store_maintain(r->store) < 0)
+			lmd_error_clear();
 		close(r->lock_fd);
 		r->lock_fd = -1;
 	}

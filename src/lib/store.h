@@ -67,9 +67,11 @@ int lmd_block_verify_obj(const lmd_block *b, const lmd_loc *loc, const lmd_oid *
  */
 int lmd_store_get(lmd_store *s, const lmd_oid *id, int type, lmd_buf *out);
 
-/* Iterate every index entry of every pack (fsck, gc). cb returns <0 to stop. */
+/* Iterate every index entry of every pack (fsck, gc), or of one pack.
+ * cb returns <0 to stop. */
 typedef int (*lmd_store_entry_cb)(const lmd_oid *id, const lmd_loc *loc, void *payload);
 int lmd_store_foreach(lmd_store *s, lmd_store_entry_cb cb, void *payload);
+int lmd_store_foreach_pack(lmd_store *s, uint32_t pack, lmd_store_entry_cb cb, void *payload);
 
 /* Packs whose index could not be loaded (set aside at open). */
 uint32_t lmd_store_bad_count(lmd_store *s);
@@ -98,6 +100,19 @@ int lmd_store_verify_pack(lmd_store *s, uint32_t pack, lmd_zctx *z, lmd_bad_cb b
 			  uint64_t *bytes_done);
 
 /* ---- writing ---- */
+
+/*
+ * Under the writer lock, before it is released: give the packs searched
+ * one by one a multi-pack index once there are enough of them (midx.c),
+ * and delete unusable ones.  A cache: callers may ignore its errors.
+ * lmd__store_packs_removed: packs were deleted, so check every index.
+ */
+int lmd__store_maintain(lmd_store *s);
+/* fsck: check the multi-pack indexes in use against their checksum;
+ * cb gets each damaged one's path (and whether it was removed). */
+typedef void (*lmd_midx_bad_cb)(const char *path, bool removed, void *payload);
+int lmd__store_check_midx(lmd_store *s, bool remove_bad, lmd_midx_bad_cb cb, void *payload);
+void lmd__store_packs_removed(lmd_store *s);
 
 int lmd_packer_new(lmd_store *s, lmd_packer **ret);
 /*
