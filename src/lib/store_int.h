@@ -38,7 +38,7 @@ struct lmd_midx {
 
 /* Packs with no multi-pack index: when a writer leaves this many, they
  * get one. */
-#define LMD_MIDX_MIN_PACKS 8u
+#define LMD_MIDX_MIN_PACKS 32u
 
 struct lmd_midx_scan {
 	lmd_oid *packs;          /* every .idx in the folder */
