@@ -250,7 +250,8 @@ static void out_put(struct out *o, const void *p, size_t n)
 
 /*
  * Write a layer over the .idx of `packs` (mapped here) and the layers
- * `layers`, then delete those layers and the files in `stale`.
+ * `layers`, then delete those layers.  A pack whose index cannot be read
+ * is left out (searched on its own; fsck reports it).
  */
 static int build(lmd_store *s, const lmd_oid *packs, uint32_t npacks, struct lmd_midx *layers, uint32_t nlayers,
 		 lmd_oid *ret_id)
@@ -304,13 +305,13 @@ static int build(lmd_store *s, const lmd_oid *packs, uint32_t npacks, struct lmd
 			close(fd);
 		if (map == MAP_FAILED || lmd_idx_validate(map, isz, &packs[i], false) < 0 || !pp ||
 		    stat(pp, &st) < 0) {
-			/* Gone or damaged: no layer this time (fsck reports it). */
 			if (map != MAP_FAILED)
 				munmap(map, isz);
 			free(ip);
 			free(pp);
-			r = 0;
-			goto done;
+			sr->count = 0;
+			sr->one = UINT32_MAX;
+			continue;
 		}
 		sr->map = map;
 		sr->size = isz;
@@ -321,6 +322,8 @@ static int build(lmd_store *s, const lmd_oid *packs, uint32_t npacks, struct lmd
 		free(ip);
 		free(pp);
 	}
+	if (ntab == 0)
+		goto done;
 	qsort(tab, ntab, sizeof(*tab), pk_cmp);
 	for (uint32_t i = 0; i < ntab; i++)
 		if (i && !lmd_oid_cmp(&tab[i - 1].id, &tab[i].id)) {
@@ -328,7 +331,8 @@ static int build(lmd_store *s, const lmd_oid *packs, uint32_t npacks, struct lmd
 			goto done;
 		}
 	for (uint32_t i = 0; i < npacks; i++)
-		srcs[nlayers + i].one = pk_find(tab, ntab, &packs[i]);
+		if (srcs[nlayers + i].map)
+			srcs[nlayers + i].one = pk_find(tab, ntab, &packs[i]);
 	for (uint32_t i = 0; i < nlayers; i++) {
 		uint32_t *ord = lmd_calloc(layers[i].npacks, sizeof(*ord));
 		if (!ord) {
@@ -371,6 +375,7 @@ static int build(lmd_store *s, const lmd_oid *packs, uint32_t npacks, struct lmd
 		r = -ENOMEM;
 		goto done;
 	}
+	o->fd = -1;
 	if ((r = lmd_sha256_new(&o->h)) < 0)
 		goto done;
 	if ((o->fd = lmd_tmpfile_near(path, 0444, &tmp)) < 0) {
@@ -442,7 +447,7 @@ static int build(lmd_store *s, const lmd_oid *packs, uint32_t npacks, struct lmd
 	}
 done:
 	if (o) {
-		if (o->fd > 0)
+		if (o->fd >= 0)
 			close(o->fd);
 		lmd_sha256_free(o->h);
 		free(o);
