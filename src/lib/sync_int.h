@@ -29,8 +29,10 @@ char *lmd__remote_idx_dir(lmd_repo *r, const char *name);
 
 typedef struct lmd_ridx_pack {
 	lmd_oid id;
-	uint8_t *idx;        /* the whole verified index file (malloc'd) */
+	uint8_t *idx;        /* the whole index file: mapped from the cache, or
+	                      * malloc'd when the cache cannot keep it */
 	size_t idx_len;
+	bool mapped;
 	uint32_t count;
 	uint64_t pack_size;  /* as listed */
 	bool damaged;        /* its index failed the checks (during loading only) */

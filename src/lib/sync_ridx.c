@@ -5,10 +5,18 @@
  * .lmdata/state/remote-NAME/idx/, locate every object.  Packs never change
  * once written (their name is their hash), so a cached index stays valid
  * for as long as the listing shows its pack.  Index files are checked
- * (sizes, fanout, trailer hash, pack id) before they are used or cached.
+ * (sizes, fanout, trailer hash, pack id) before they are cached; the
+ * cached files are mapped, not read into memory (file pages the kernel can
+ * drop: a remote of a few TiB has GiBs of indexes), and checked again for
+ * their structure only, like the store's own indexes.  Downloads go in
+ * batches, so at most a batch of indexes is in memory at once.
  */
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "hash.h"
 #include "pack.h"
@@ -120,6 +128,44 @@ int lmd__idx_check(const uint8_t *p, size_t n, const lmd_oid *pack_id)
 
 /* ---- loading ---- */
 
+static void idx_release(lmd_ridx_pack *p)
+{
+	if (p->idx && p->mapped)
+		munmap(p->idx, p->idx_len);
+	else
+		free(p->idx);
+	p->idx = NULL;
+	p->mapped = false;
+}
+
+/* Map a cached index; 0 when it is there and well formed. */
+static int map_cached(const char *path, lmd_ridx_pack *p)
+{
+	struct stat st;
+	void *map;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || st.st_size <= 0 || (uint64_t)st.st_size > MAX_IDX_BYTES) {
+		close(fd);
+		return LMD_ECORRUPT;
+	}
+	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+	close(fd);
+	if (map == MAP_FAILED)
+		return -errno;
+	if (lmd_idx_validate(map, (size_t)st.st_size, &p->id, false) < 0) {
+		munmap(map, (size_t)st.st_size);
+		return LMD_ECORRUPT;
+	}
+	p->idx = map;
+	p->idx_len = (size_t)st.st_size;
+	p->count = lmd_get_le32(p->idx + 8);
+	p->mapped = true;
+	return 0;
+}
+
 /* Move the packs whose index is damaged to the partial ones (lmd__ridx_list
  * sized that array for every listed pack), keeping ri->packs sorted. */
 static int set_aside_damaged(lmd_ridx *ri)
@@ -144,7 +190,7 @@ static int set_aside_damaged(lmd_ridx *ri)
 		ri->damaged[ri->ndamaged++] = p->id;
 		ri->partial[ri->npartial] = p->id;
 		ri->partial_size[ri->npartial++] = p->pack_size;
-		free(p->idx);
+		idx_release(p);
 	}
 	ri->n = w;
 	return 0;
@@ -173,95 +219,101 @@ static int adopt(lmd_ridx_pack *p, lmd_buf *b)
 	return 0;
 }
 
-int lmd__ridx_load(lmd_backend *b, lmd_ridx *ri, const char *cache_dir, unsigned jobs)
+/* Indexes downloaded per request batch: what is in memory at once. */
+#define DL_BATCH 64u
+
+/* Download the indexes of packs `want[0..n)`, check them, cache and map them. */
+static int download(lmd_backend *b, lmd_ridx *ri, const char *cache_dir, unsigned jobs, const size_t *want,
+		    size_t n)
 {
-	struct dl *dls = NULL;
-	lmd_remote_get *reqs = NULL;
-	char **keys = NULL;
-	size_t nreq = 0;
-	int rc;
+	struct dl dls[DL_BATCH];
+	lmd_remote_get reqs[DL_BATCH];
+	char *keys[DL_BATCH];
+	int rc = 0;
 
-	if ((rc = lmd_mkdir_p(cache_dir, 0755)) < 0)
-		return rc;
-	dls = lmd_calloc(ri->n + 1, sizeof(*dls));
-	reqs = lmd_calloc(ri->n + 1, sizeof(*reqs));
-	keys = lmd_calloc(ri->n + 1, sizeof(*keys));
-	if (!dls || !reqs || !keys) {
-		rc = -ENOMEM;
-		goto done;
-	}
-	for (size_t i = 0; i < ri->n; i++) {
-		lmd_ridx_pack *p = &ri->packs[i];
+	memset(dls, 0, sizeof(dls));
+	memset(keys, 0, sizeof(keys));
+	for (size_t k = 0; k < n; k++) {
+		lmd_ridx_pack *p = &ri->packs[want[k]];
 		char hex[LMD_OID_HEXSZ + 1];
-		lmd_buf buf = LMD_BUF_INIT;
+		lmd_oid_fmt(hex, &p->id);
+		keys[k] = lmd_asprintf(LMD_REMOTE_PACK_PREFIX "%s.idx", hex);
+		if (!keys[k]) {
+			rc = -ENOMEM;
+			goto done;
+		}
+		dls[k].pack = want[k];
+		reqs[k] = (lmd_remote_get){ .key = keys[k], .offset = 0, .length = UINT64_MAX, .sink = dl_sink,
+					    .payload = &dls[k] };
+	}
+	ri->requests += n;
+	if ((rc = lmd_backend_get_many(b, reqs, n, jobs, NULL, NULL)) < 0)
+		goto done;
+	for (size_t k = 0; k < n; k++) {
+		lmd_ridx_pack *p = &ri->packs[dls[k].pack];
+		char hex[LMD_OID_HEXSZ + 1];
 		char *path;
-
-		if (p->idx)
+		if (lmd__idx_check(dls[k].buf.ptr, dls[k].buf.len, &p->id) < 0) {
+			lmd_error_clear();
+			p->damaged = true;
 			continue;
+		}
 		lmd_oid_fmt(hex, &p->id);
 		path = lmd_asprintf("%s/%s.idx", cache_dir, hex);
 		if (!path) {
 			rc = -ENOMEM;
 			goto done;
 		}
-		rc = lmd_read_file(path, MAX_IDX_BYTES, &buf);
-		free(path);
-		if (rc == 0 && lmd__idx_check(buf.ptr, buf.len, &p->id) == 0) {
-			adopt(p, &buf);
-			continue;
-		}
-		lmd_buf_release(&buf);
-		lmd_error_clear();
-		keys[nreq] = lmd_asprintf(LMD_REMOTE_PACK_PREFIX "%s.idx", hex);
-		if (!keys[nreq]) {
-			rc = -ENOMEM;
-			goto done;
-		}
-		dls[nreq].pack = i;
-		reqs[nreq].key = keys[nreq];
-		reqs[nreq].offset = 0;
-		reqs[nreq].length = UINT64_MAX;
-		reqs[nreq].sink = dl_sink;
-		reqs[nreq].payload = &dls[nreq];
-		nreq++;
-	}
-	rc = 0;
-	if (nreq) {
-		ri->requests += nreq;
-		if ((rc = lmd_backend_get_many(b, reqs, nreq, jobs, NULL, NULL)) < 0)
-			goto done;
-		for (size_t k = 0; k < nreq; k++) {
-			lmd_ridx_pack *p = &ri->packs[dls[k].pack];
-			char hex[LMD_OID_HEXSZ + 1];
-			char *path;
-			lmd_oid_fmt(hex, &p->id);
-			if (lmd__idx_check(dls[k].buf.ptr, dls[k].buf.len, &p->id) < 0) {
-				lmd_error_clear();
-				p->damaged = true;
-				continue;
-			}
-			path = lmd_asprintf("%s/%s.idx", cache_dir, hex);
-			if (!path) {
-				rc = -ENOMEM;
-				goto done;
-			}
-			/* A cache: failing to keep it only costs a download next time. */
-			if (lmd_write_file_atomic(path, dls[k].buf.ptr, dls[k].buf.len, 0644) < 0)
-				lmd_error_clear();
-			free(path);
+		/* Kept in the cache and mapped from there; when the cache cannot
+		 * keep it, in memory for this command. */
+		if (lmd_write_file_atomic(path, dls[k].buf.ptr, dls[k].buf.len, 0644) < 0 || map_cached(path, p) < 0) {
+			lmd_error_clear();
 			adopt(p, &dls[k].buf);
 		}
-		rc = set_aside_damaged(ri);
+		free(path);
 	}
 done:
-	for (size_t k = 0; k < nreq; k++) {
+	for (size_t k = 0; k < n; k++) {
 		free(keys[k]);
 		lmd_buf_release(&dls[k].buf);
 	}
-	free(keys);
-	free(dls);
-	free(reqs);
 	return rc;
+}
+
+int lmd__ridx_load(lmd_backend *b, lmd_ridx *ri, const char *cache_dir, unsigned jobs)
+{
+	size_t want[DL_BATCH], nwant = 0;
+	int rc;
+
+	if ((rc = lmd_mkdir_p(cache_dir, 0755)) < 0)
+		return rc;
+	for (size_t i = 0; i < ri->n; i++) {
+		lmd_ridx_pack *p = &ri->packs[i];
+		char hex[LMD_OID_HEXSZ + 1];
+		char *path;
+
+		if (p->idx)
+			continue;
+		lmd_oid_fmt(hex, &p->id);
+		path = lmd_asprintf("%s/%s.idx", cache_dir, hex);
+		if (!path)
+			return -ENOMEM;
+		rc = map_cached(path, p);
+		free(path);
+		if (rc == 0)
+			continue;
+		if (rc == -ENOMEM)
+			return rc;
+		want[nwant++] = i;
+		if (nwant == DL_BATCH) {
+			if ((rc = download(b, ri, cache_dir, jobs, want, nwant)) < 0)
+				return rc;
+			nwant = 0;
+		}
+	}
+	if (nwant && (rc = download(b, ri, cache_dir, jobs, want, nwant)) < 0)
+		return rc;
+	return set_aside_damaged(ri);
 }
 
 static const uint8_t *idx_find(const lmd_ridx_pack *p, const lmd_oid *id, int type)
@@ -306,7 +358,7 @@ int lmd__ridx_find(const lmd_ridx *ri, const lmd_oid *id, int type, size_t *ret_
 void lmd__ridx_release(lmd_ridx *ri)
 {
 	for (size_t i = 0; i < ri->n; i++)
-		free(ri->packs[i].idx);
+		idx_release(&ri->packs[i]);
 	free(ri->packs);
 	free(ri->partial);
 	free(ri->partial_size);
