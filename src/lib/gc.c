@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "chunklist.h"
+#include "idspill.h"
 #include "oidset.h"
 #include "hash.h"
 #include "history_int.h"
@@ -24,10 +25,21 @@
 /* Packs younger than this are never touched: a concurrent add may be about to reference them. */
 #define GC_GRACE_DEFAULT 3600
 
+/*
+ * The live set: trees, file lists and parts in memory (a few per file and
+ * folder), chunks in an external set (idspill.h), so that gc's memory does
+ * not grow with the corpus (chunks are 99% of the objects).
+ */
 struct gc_ctx {
 	lmd_store *s;
 	lmd_oidset live;
+	lmd_idspill *chunks;
 };
+
+static bool is_live(const struct gc_ctx *c, const lmd_oid *id)
+{
+	return lmd_oidset_has(&c->live, id) || (c->chunks && lmd_idspill_has(c->chunks, id));
+}
 
 static int mark_tree(const lmd_oid *id, const char *path, void *payload)
 {
@@ -45,9 +57,10 @@ static int mark_part(const lmd_part_ref *p, void *payload)
 static int mark_chunks(const lmd_part_ref *part, const lmd_chunk_ref *ch, uint32_t n, void *payload)
 {
 	struct gc_ctx *c = payload;
+	int r;
 	for (uint32_t i = 0; i < n; i++)
-		if (lmd_oidset_add(&c->live, &ch[i].id) < 0)
-			return -ENOMEM;
+		if ((r = lmd_idspill_add(c->chunks, &ch[i].id)) < 0)
+			return r;
 	return part && lmd_oidset_add(&c->live, &part->id) < 0 ? -ENOMEM : 0;
 }
 
@@ -57,9 +70,13 @@ static int mark_file(const char *path, const lmd_tree_entry *e, void *payload)
 	lmd_chunklist_cbs cbs = { .part = mark_part, .chunks = mark_chunks };
 	int r;
 
-	if (lmd_oidset_add(&c->live, &e->id) < 0)
-		return -ENOMEM;
-	if (lmd_store_has(c->s, &e->id, LMD_OBJ_DATA) || e->size == 0)
+	/* A file of one chunk is that chunk. */
+	if (e->size && lmd_store_has(c->s, &e->id, LMD_OBJ_DATA))
+		return lmd_idspill_add(c->chunks, &e->id);
+	/* A chunk list: walked once, however many versions name it. */
+	if ((r = lmd_oidset_add(&c->live, &e->id)) <= 0)
+		return r < 0 ? -ENOMEM : 0;
+	if (e->size == 0)
 		return 0;
 	if ((r = lmd_chunklist_walk(c->s, &e->id, UINT64_MAX, &cbs, c, NULL)) < 0 && r != -ENOMEM)
 		return lmd_error_wrap(r, "cannot read the chunk list of '%s' (run 'lmdata fsck'); nothing was deleted",
@@ -79,7 +96,7 @@ static int count_cb(const lmd_oid *id, const lmd_loc *loc, void *payload)
 	struct pack_count *pc = payload;
 	if (loc->pack != pc->pack)
 		return 0;
-	if (lmd_oidset_has(&pc->c->live, id)) {
+	if (is_live(pc->c, id)) {
 		pc->live++;
 		pc->live_bytes += loc->len;
 	} else {
@@ -211,7 +228,7 @@ static int rewrite_pack_ext(struct gc_ctx *c, struct rewriter *w, uint32_t pack,
 		uint32_t off = 0;
 		for (uint32_t k = 0; k < blk.count; k++) {
 			lmd_blk_entry *e = &blk.entries[k];
-			bool keep = repair ? !lmd_oidset_has(drop, &e->id) : lmd_oidset_has(&c->live, &e->id);
+			bool keep = repair ? !lmd_oidset_has(drop, &e->id) : is_live(c, &e->id);
 			if (repair && !keep)
 				(*dropped)++;
 			if (keep) {
@@ -435,6 +452,15 @@ int lmd_gc_scoped(lmd_repo *r, const lmd_gc_opts *opts, unsigned flags, lmd_gc_s
 		rc = lmd_error_set(LMD_ECORRUPT, "%s; gc deletes nothing until then", msg);
 		goto done;
 	}
+	{
+		char *state = lmd_path_join(r->lmdir, "state");
+		rc = state ? lmd_mkdir_p(state, 0755) : -ENOMEM;
+		if (rc == 0)
+			rc = lmd_idspill_new(state, lmd__test_gc_ids, &c.chunks);
+		free(state);
+		if (rc < 0)
+			goto done;
+	}
 	for (size_t i = 0; i < nds; i++) {
 		lmd_manifest m = { 0 };
 		lmd_walk_cbs cbs = { .tree = mark_tree, .file = mark_file };
@@ -451,6 +477,8 @@ int lmd_gc_scoped(lmd_repo *r, const lmd_gc_opts *opts, unsigned flags, lmd_gc_s
 		lmd_error_wrap(rc, "cannot read the history gc must keep; nothing was deleted");
 		goto done;
 	}
+	if ((rc = lmd_idspill_finish(c.chunks)) < 0)
+		goto done;
 	{
 		const char *env = getenv("LMDATA_GC_GRACE_SECONDS");
 		grace = opts->grace >= 0 ? opts->grace : env && *env ? strtoll(env, NULL, 10) : GC_GRACE_DEFAULT;
@@ -537,6 +565,7 @@ done:
 	lmd_zctx_free(z);
 	free(pcs);
 	free(old);
+	lmd_idspill_free(c.chunks);
 	lmd_oidset_release(&c.live);
 	lmd__datasets_free(ds, nds);
 	lmd__repo_unlock(r);

@@ -1,0 +1,37 @@
+/*
+ * A set of object ids that may be much bigger than memory (gc's live
+ * chunks: 32 bytes each, tens of millions for a few TiB of data).
+ *
+ * Ids are added to a buffer of a fixed size; a full buffer is sorted,
+ * deduplicated and written out as a run to an anonymous temp file (opened
+ * with O_TMPFILE, or created and unlinked at once, so nothing is left
+ * behind even by kill -9).  lmd_idspill_finish merges the runs into one
+ * sorted file and maps it; membership is then a binary search through a
+ * 64 Ki-entry table of the ids' first two bytes.  A set that never filled
+ * its buffer stays in memory.  Memory: the buffer, plus 64 KiB per run
+ * while merging and 256 KiB for the table.
+ */
+#ifndef LMD_IDSPILL_H
+#define LMD_IDSPILL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "lmdata/common.h"
+
+typedef struct lmd_idspill lmd_idspill;
+
+/* tmpdir holds the runs; buf_ids ids are kept in memory (0: a default,
+ * 256 Ki ids = 8 MiB). */
+int lmd_idspill_new(const char *tmpdir, size_t buf_ids, lmd_idspill **ret);
+int lmd_idspill_add(lmd_idspill *s, const lmd_oid *id);
+/* After the last add; before any lookup. */
+int lmd_idspill_finish(lmd_idspill *s);
+bool lmd_idspill_has(const lmd_idspill *s, const lmd_oid *id);
+/* Distinct ids (after finish). */
+uint64_t lmd_idspill_count(const lmd_idspill *s);
+/* Runs written so far (tests). */
+unsigned lmd_idspill_runs(const lmd_idspill *s);
+void lmd_idspill_free(lmd_idspill *s);
+
+#endif

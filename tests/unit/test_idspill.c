@@ -1,0 +1,129 @@
+/*
+ * The external id set (idspill.h): the same answers whether it stays in
+ * memory or spills sorted runs to disk and merges them; duplicates
+ * counted once; no file left behind.
+ */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "idspill.h"
+#include "oidset.h"
+#include "testutil.h"
+
+TestSuite(idspill, .init = t_mktemp, .fini = t_cleanup);
+
+static void random_id(t_rng *r, lmd_oid *id)
+{
+	t_fill(r, id->id, sizeof(id->id));
+}
+
+static unsigned files_in(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	unsigned n = 0;
+	cr_assert_not_null(d);
+	while ((de = readdir(d)))
+		n += de->d_name[0] != '.' || strncmp(de->d_name, ".lmd-ids-", 9) == 0;
+	closedir(d);
+	return n;
+}
+
+/* n ids, each added `dup` times in a scattered order; check every one
+ * and as many absent ones. */
+static void check_set(size_t buf_ids, size_t n, int dup, unsigned min_runs)
+{
+	t_rng r = { 42 + n };
+	lmd_oid *ids = calloc(n ? n : 1, sizeof(*ids));
+	lmd_idspill *s = NULL;
+	lmd_oidset ref = { 0 };
+
+	cr_assert_not_null(ids);
+	for (size_t i = 0; i < n; i++) {
+		random_id(&r, &ids[i]);
+		/* ids sharing their first two bytes: the prefix table's edges */
+		if (i % 7 == 0)
+			ids[i].id[0] = ids[i].id[1] = 0;
+		if (i % 11 == 0)
+			ids[i].id[0] = ids[i].id[1] = 0xff;
+		lmd_oidset_add(&ref, &ids[i]);
+	}
+	cr_assert_eq(lmd_idspill_new(t_dir, buf_ids, &s), 0, "%s", lmd_error_last());
+	for (int d = 0; d < dup; d++)
+		for (size_t i = 0; i < n; i++)
+			cr_assert_eq(lmd_idspill_add(s, &ids[(i * 7919 + (size_t)d * 13) % n]), 0, "%s", lmd_error_last());
+	cr_assert_eq(lmd_idspill_finish(s), 0, "%s", lmd_error_last());
+	cr_assert_geq(lmd_idspill_runs(s), min_runs, "%u runs", lmd_idspill_runs(s));
+	cr_assert_eq(lmd_idspill_count(s), ref.n, "%llu ids, %zu distinct added",
+		     (unsigned long long)lmd_idspill_count(s), ref.n);
+	for (size_t i = 0; i < n; i++)
+		cr_assert(lmd_idspill_has(s, &ids[i]), "id %zu missing", i);
+	for (size_t i = 0; i < n + 100; i++) {
+		lmd_oid x;
+		random_id(&r, &x);
+		if (i % 3 == 0)
+			x.id[0] = x.id[1] = 0;
+		cr_assert_eq(lmd_idspill_has(s, &x), lmd_oidset_has(&ref, &x));
+	}
+	/* The runs are unlinked from the start: nothing in the folder. */
+	cr_assert_eq(files_in(t_dir), 0u);
+	lmd_idspill_free(s);
+	lmd_oidset_release(&ref);
+	free(ids);
+}
+
+Test(idspill, empty)
+{
+	check_set(16, 0, 1, 0);
+}
+
+Test(idspill, in_memory)
+{
+	check_set(0, 5000, 3, 0);
+}
+
+Test(idspill, spilled_runs_merge)
+{
+	/* 64-id buffer, 20,000 ids each added 3 times: hundreds of runs. */
+	check_set(64, 20000, 3, 100);
+}
+
+Test(idspill, duplicates_do_not_spill)
+{
+	/* 100 distinct ids added 50 times through a 256-id buffer: they fit
+	 * once deduplicated, so no run is written. */
+	check_set(256, 100, 50, 0);
+	lmd_idspill *s = NULL;
+	t_rng r = { 9 };
+	lmd_oid few[100];
+	for (int i = 0; i < 100; i++)
+		random_id(&r, &few[i]);
+	cr_assert_eq(lmd_idspill_new(t_dir, 256, &s), 0);
+	for (int k = 0; k < 50; k++)
+		for (int i = 0; i < 100; i++)
+			cr_assert_eq(lmd_idspill_add(s, &few[i]), 0);
+	cr_assert_eq(lmd_idspill_finish(s), 0);
+	cr_assert_eq(lmd_idspill_runs(s), 0u);
+	cr_assert_eq(lmd_idspill_count(s), 100u);
+	lmd_idspill_free(s);
+}
+
+Test(idspill, unwritable_folder_is_an_error)
+{
+	lmd_idspill *s = NULL;
+	t_rng r = { 5 };
+	lmd_oid id;
+	int rc = 0;
+	cr_assert_eq(lmd_idspill_new("/nonexistent-lmd-folder", 4, &s), 0);
+	for (int i = 0; i < 64 && rc == 0; i++) {
+		random_id(&r, &id);
+		rc = lmd_idspill_add(s, &id);
+	}
+	if (rc == 0)
+		rc = lmd_idspill_finish(s);
+	cr_assert_lt(rc, 0, "spilling into a missing folder succeeded");
+	cr_assert_not_null(strstr(lmd_error_last(), "/nonexistent-lmd-folder"), "%s", lmd_error_last());
+	lmd_idspill_free(s);
+}
