@@ -8,9 +8,21 @@
 #include "hash.h"
 #include "pack.h"
 
+bool lmd_idx_fanout_ok(const uint8_t *fan, uint32_t count)
+{
+	uint32_t prev = 0;
+	for (int i = 0; i < 256; i++) {
+		uint32_t v = lmd_get_le32(fan + 4 * i);
+		if (v < prev || v > count)
+			return false;
+		prev = v;
+	}
+	return prev == count;
+}
+
 int lmd_idx_validate(const uint8_t *p, size_t n, const lmd_oid *pack_id, bool verify_sum)
 {
-	uint32_t count, prev = 0;
+	uint32_t count;
 	lmd_oid sum;
 
 	if (n < LMD_IDX_HDR + LMD_IDX_FANOUT + 32 || memcmp(p, LMD_IDX_MAGIC, 8) != 0)
@@ -19,13 +31,7 @@ int lmd_idx_validate(const uint8_t *p, size_t n, const lmd_oid *pack_id, bool ve
 	if ((uint64_t)n != LMD_IDX_HDR + LMD_IDX_FANOUT + (uint64_t)count * LMD_IDX_ENTRY + 32 ||
 	    memcmp(p + 16, pack_id->id, 32) != 0)
 		return LMD_ECORRUPT;
-	for (int i = 0; i < 256; i++) {
-		uint32_t v = lmd_get_le32(p + LMD_IDX_HDR + 4 * i);
-		if (v < prev || v > count)
-			return LMD_ECORRUPT;
-		prev = v;
-	}
-	if (prev != count)
+	if (!lmd_idx_fanout_ok(p + LMD_IDX_HDR, count))
 		return LMD_ECORRUPT;
 	if (verify_sum && (lmd_sha256_buf(p, n - 32, &sum) < 0 || memcmp(sum.id, p + n - 32, 32) != 0))
 		return LMD_ECORRUPT;

@@ -63,7 +63,7 @@ int lmd__midx_map(const char *path, const lmd_oid *name, struct lmd_midx *ret)
 {
 	struct stat st;
 	uint8_t *map;
-	uint32_t count, npacks, prev = 0;
+	uint32_t count, npacks;
 	int fd;
 
 	memset(ret, 0, sizeof(*ret));
@@ -87,15 +87,8 @@ int lmd__midx_map(const char *path, const lmd_oid *name, struct lmd_midx *ret)
 	if (memcmp(map, LMD_MIDX_MAGIC, 8) != 0 || npacks == 0 || npacks > LMD_MIDX_MAX_PACKS ||
 	    (uint64_t)st.st_size != LMD_IDX_HDR + LMD_IDX_FANOUT + (uint64_t)count * LMD_IDX_ENTRY +
 					(uint64_t)npacks * LMD_MIDX_PACK + 32 ||
-	    memcmp(map + (size_t)st.st_size - 32, name->id, 32) != 0)
-		goto bad;
-	for (int i = 0; i < 256; i++) {
-		uint32_t v = lmd_get_le32(map + LMD_IDX_HDR + 4 * i);
-		if (v < prev || v > count)
-			goto bad;
-		prev = v;
-	}
-	if (prev != count)
+	    memcmp(map + (size_t)st.st_size - 32, name->id, 32) != 0 ||
+	    !lmd_idx_fanout_ok(map + LMD_IDX_HDR, count))
 		goto bad;
 	ret->map = map;
 	ret->size = (size_t)st.st_size;

@@ -122,6 +122,8 @@ void lmd_block_release(lmd_block *b);
  * LMD_ECORRUPT (no message) when anything is off.
  */
 int lmd_idx_validate(const uint8_t *idx, size_t n, const lmd_oid *pack_id, bool verify_sum);
+/* A 256-entry fanout table: non-decreasing, ending at count. */
+bool lmd_idx_fanout_ok(const uint8_t *fan, uint32_t count);
 /* The entry for id (of type, or any when 0) in a validated index, or NULL. */
 const uint8_t *lmd_idx_find(const uint8_t *idx, uint32_t count, const lmd_oid *id, int type);
 
