@@ -5,6 +5,9 @@
  *   workers:      chunk sha256 -> dedup -> zstd one block per batch
  *   main thread:  (in order) block -> packer; chunk ids -> file lists
  *
+ * The main thread runs batches itself while it waits for the oldest one,
+ * so `jobs` threads in all do the work (pool.h).
+ *
  * A file of one chunk is the common case for many small files; its chunk
  * id equals its file id, so it is hashed once, on the main thread.
  *
@@ -178,7 +181,9 @@ int lmd_ingest_new(lmd_store *s, lmd_packer *pk, const lmd_chunker *ch, unsigned
 		lmd_ingest_free(in);
 		return -ENOMEM;
 	}
-	if ((r = lmd_sha256_new(&in->fh)) < 0 || (r = lmd_pool_new(jobs, level, &in->pool)) < 0) {
+	/* The caller's thread reads, hashes and cuts, and compresses too
+	 * whenever it would wait (pool.h): one worker fewer than jobs. */
+	if ((r = lmd_sha256_new(&in->fh)) < 0 || (r = lmd_pool_new(jobs > 1 ? jobs - 1 : 0, 1, level, &in->pool)) < 0) {
 		lmd_ingest_free(in);
 		return r;
 	}

@@ -1,5 +1,8 @@
 /*
  * Worker threads for hashing, compression and decompression (pool.h).
+ *
+ * Contexts: ctx[0 .. nthreads) belong to the workers, ctx[nthreads + k]
+ * to helper k (helper 0 is the thread that waits).
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -14,10 +17,32 @@ struct lmd_pool {
 	pthread_cond_t work, done;
 	lmd_job *head, *tail;
 	bool stop;
-	unsigned nthreads, nctx;
+	unsigned nthreads, nctx, nhelpers;
 	pthread_t *threads;
 	lmd_worker_ctx *ctx;
 };
+
+/* Run j (taken off the queue) with ctx w; the lock is not held. */
+static void run_job(lmd_pool *p, lmd_job *j, lmd_worker_ctx *w)
+{
+	j->fn(j, w);
+	pthread_mutex_lock(&p->lock);
+	j->done = true;
+	pthread_cond_broadcast(&p->done);
+	pthread_mutex_unlock(&p->lock);
+}
+
+/* The oldest queued job, off the queue (lock held); NULL when none. */
+static lmd_job *take(lmd_pool *p)
+{
+	lmd_job *j = p->head;
+	if (j) {
+		p->head = j->next;
+		if (!p->head)
+			p->tail = NULL;
+	}
+	return j;
+}
 
 static void *worker(void *arg)
 {
@@ -33,43 +58,38 @@ static void *worker(void *arg)
 			pthread_mutex_unlock(&p->lock);
 			break;
 		}
-		j = p->head;
-		p->head = j->next;
-		if (!p->head)
-			p->tail = NULL;
+		j = take(p);
 		pthread_mutex_unlock(&p->lock);
-		j->fn(j, w);
-		pthread_mutex_lock(&p->lock);
-		j->done = true;
-		pthread_cond_broadcast(&p->done);
-		pthread_mutex_unlock(&p->lock);
+		run_job(p, j, w);
 	}
 	return NULL;
 }
 
-int lmd_pool_new(unsigned threads, int level, lmd_pool **ret)
+int lmd_pool_new(unsigned threads, unsigned helpers, int level, lmd_pool **ret)
 {
 	lmd_pool *p = lmd_calloc(1, sizeof(*p));
 	int r = 0;
 
 	if (!p)
 		return -ENOMEM;
-	if (threads == 0)
-		threads = 1;
+	if (helpers == 0)
+		helpers = 1;
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->work, NULL);
 	pthread_cond_init(&p->done, NULL);
-	p->threads = lmd_calloc(threads, sizeof(*p->threads));
-	p->ctx = lmd_calloc(threads, sizeof(*p->ctx));
+	p->threads = lmd_calloc(threads ? threads : 1, sizeof(*p->threads));
+	p->ctx = lmd_calloc(threads + helpers, sizeof(*p->ctx));
 	if (!p->threads || !p->ctx) {
 		r = -ENOMEM;
 		goto fail;
 	}
-	p->nctx = threads;
-	for (unsigned i = 0; i < threads; i++) {
-		void **arg;
+	p->nctx = threads + helpers;
+	p->nhelpers = helpers;
+	for (unsigned i = 0; i < p->nctx; i++)
 		if ((r = lmd_zctx_new(level, &p->ctx[i].z)) < 0 || (r = lmd_sha256_new(&p->ctx[i].h)) < 0)
 			goto fail;
+	for (unsigned i = 0; i < threads; i++) {
+		void **arg;
 		arg = lmd_malloc(2 * sizeof(void *));
 		if (!arg) {
 			r = -ENOMEM;
@@ -95,6 +115,9 @@ void lmd_pool_free(lmd_pool *p)
 {
 	if (!p)
 		return;
+	/* Without workers nobody else would run what is still queued. */
+	while (!p->nthreads && lmd_pool_help(p, 0))
+		;
 	pthread_mutex_lock(&p->lock);
 	p->stop = true;
 	pthread_cond_broadcast(&p->work);
@@ -132,9 +155,34 @@ void lmd_pool_submit(lmd_pool *p, lmd_job *job)
 void lmd_pool_wait(lmd_pool *p, lmd_job *job)
 {
 	pthread_mutex_lock(&p->lock);
-	while (!job->done)
+	while (!job->done) {
+		lmd_job *j = take(p);
+		if (j) {
+			/* Queued work (job itself, or one before it) runs here
+			 * rather than this thread sleeping beside the workers. */
+			pthread_mutex_unlock(&p->lock);
+			run_job(p, j, &p->ctx[p->nctx - p->nhelpers]);
+			pthread_mutex_lock(&p->lock);
+			continue;
+		}
 		pthread_cond_wait(&p->done, &p->lock);
+	}
 	pthread_mutex_unlock(&p->lock);
+}
+
+bool lmd_pool_help(lmd_pool *p, unsigned helper)
+{
+	lmd_job *j;
+
+	if (helper >= p->nhelpers)
+		return false;
+	pthread_mutex_lock(&p->lock);
+	j = take(p);
+	pthread_mutex_unlock(&p->lock);
+	if (!j)
+		return false;
+	run_job(p, j, &p->ctx[p->nctx - p->nhelpers + helper]);
+	return true;
 }
 
 void lmd_job_fail(lmd_job *job, int code)

@@ -4,6 +4,14 @@
  * and later waits for the oldest one, so results are consumed in
  * submission order while work runs in parallel.  Each worker has its own
  * zstd context and digest (passed to the job function).
+ *
+ * Threads that are not the pool's run queued jobs too: the thread that
+ * waits does so instead of sleeping, and other threads of the caller's
+ * (helpers) when they have nothing else to do.  On a machine of N cores a
+ * pipeline of T threads of its own then needs N - T workers, not N: no
+ * more runnable threads than cores, so the scheduler never makes the one
+ * sequential stage of a pipeline (reading and hashing a file, hashing a
+ * restored one) wait for its turn behind workers.
  */
 #ifndef LMD_POOL_H
 #define LMD_POOL_H
@@ -30,12 +38,20 @@ struct lmd_job {
 	char err[512];       /* message when result < 0 (errors are thread-local) */
 };
 
-int lmd_pool_new(unsigned threads, int level, lmd_pool **ret);
+/*
+ * `threads` workers (may be 0: jobs then run only on the waiting thread
+ * and helpers) and `helpers` contexts for threads that are not workers
+ * (at least 1: helper 0 is the one thread that calls lmd_pool_wait).
+ */
+int lmd_pool_new(unsigned threads, unsigned helpers, int level, lmd_pool **ret);
 /* Wait for every job, then stop the threads. */
 void lmd_pool_free(lmd_pool *p);
 void lmd_pool_submit(lmd_pool *p, lmd_job *job);
-/* Block until job is done. */
+/* Until job is done, run queued jobs (as helper 0), else block. */
 void lmd_pool_wait(lmd_pool *p, lmd_job *job);
+/* Run the oldest queued job as helper `helper` (1 .. helpers - 1; one
+ * thread per helper number); false when nothing was queued. */
+bool lmd_pool_help(lmd_pool *p, unsigned helper);
 /* Record the thread's current error into job (call from fn on failure). */
 void lmd_job_fail(lmd_job *job, int code);
 

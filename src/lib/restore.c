@@ -5,6 +5,9 @@
  *   caller:   write the chunks in order into temp files
  *   hasher:   sha256 of each whole file, in order, beside the writes
  *
+ * The caller and the hasher also decompress queued blocks whenever they
+ * would otherwise wait (pool.h), so `jobs` threads in all do the work.
+ *
  * A file of one chunk has the chunk's id as its id: the worker checks it.
  * Files of several chunks are hashed whole by the hasher thread, which the
  * caller waits for before renaming a file into place; that covers every
@@ -69,6 +72,7 @@ struct hasher {
 	struct task *head, *tail;
 	unsigned queued;
 	lmd_sha256 *h;
+	lmd_pool *pool;         /* whose queued blocks it decompresses when idle */
 	struct out_file *cur;
 	uint64_t cur_done;
 };
@@ -145,8 +149,14 @@ static void *hasher_main(void *arg)
 	for (;;) {
 		struct task *t;
 		pthread_mutex_lock(&hs->lock);
-		while (!hs->head && !hs->stop)
-			pthread_cond_wait(&hs->cond, &hs->lock);
+		while (!hs->head && !hs->stop) {
+			/* Nothing to digest yet: decompress what is queued. */
+			pthread_mutex_unlock(&hs->lock);
+			bool ran = lmd_pool_help(hs->pool, 1);
+			pthread_mutex_lock(&hs->lock);
+			if (!ran && !hs->head && !hs->stop)
+				pthread_cond_wait(&hs->cond, &hs->lock);
+		}
 		if (!hs->head) {
 			pthread_mutex_unlock(&hs->lock);
 			return NULL;
@@ -243,13 +253,17 @@ int lmd_restore_new(lmd_store *s, unsigned jobs, lmd_restore_done done, void *pa
 	}
 	pthread_mutex_init(&rs->hs.lock, NULL);
 	pthread_cond_init(&rs->hs.cond, NULL);
-	/* The caller writes and the hasher digests on threads of their own:
-	 * one decompression worker fewer than cores keeps them from
-	 * crowding each other (measured: 2 cores, 1 worker is fastest). */
-	if ((r = lmd_sha256_new(&rs->hs.h)) < 0 || (r = lmd_pool_new(jobs > 1 ? jobs - 1 : 1, 1, &rs->pool)) < 0) {
+	/* The caller writes and the hasher digests on threads of their own,
+	 * and both decompress blocks whenever they would wait (pool.h): two
+	 * workers fewer than jobs.  Measured on 2 cores, 512 MiB file: no
+	 * worker and two helpers restore in 0.87x the time of one worker
+	 * beside them, which the scheduler ran in turn with the hasher. */
+	if ((r = lmd_sha256_new(&rs->hs.h)) < 0 ||
+	    (r = lmd_pool_new(jobs > 2 ? jobs - 2 : 0, 2, 1, &rs->pool)) < 0) {
 		lmd_restore_free(rs);
 		return r;
 	}
+	rs->hs.pool = rs->pool;
 	if (pthread_create(&rs->hs.th, NULL, hasher_main, &rs->hs) != 0) {
 		lmd_restore_free(rs);
 		return lmd_error_set(-EAGAIN, "cannot start the hashing thread");
