@@ -72,8 +72,8 @@ int lmd_pool_new(unsigned threads, unsigned helpers, int level, lmd_pool **ret)
 
 	if (!p)
 		return -ENOMEM;
-	if (helpers == 0)
-		helpers = 1;
+	if (helpers == 0 && threads == 0)
+		threads = 1;    /* nobody else would run the jobs */
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->work, NULL);
 	pthread_cond_init(&p->done, NULL);
@@ -116,7 +116,7 @@ void lmd_pool_free(lmd_pool *p)
 	if (!p)
 		return;
 	/* Without workers nobody else would run what is still queued. */
-	while (!p->nthreads && lmd_pool_help(p, 0))
+	while (!p->nthreads && p->nhelpers && lmd_pool_help(p, 0))
 		;
 	pthread_mutex_lock(&p->lock);
 	p->stop = true;
@@ -156,7 +156,7 @@ void lmd_pool_wait(lmd_pool *p, lmd_job *job)
 {
 	pthread_mutex_lock(&p->lock);
 	while (!job->done) {
-		lmd_job *j = take(p);
+		lmd_job *j = p->nhelpers ? take(p) : NULL;
 		if (j) {
 			/* Queued work (job itself, or one before it) runs here
 			 * rather than this thread sleeping beside the workers. */

@@ -41,13 +41,17 @@ struct lmd_job {
 /*
  * `threads` workers (may be 0: jobs then run only on the waiting thread
  * and helpers) and `helpers` contexts for threads that are not workers
- * (at least 1: helper 0 is the one thread that calls lmd_pool_wait).
+ * (helper 0 is the one thread that calls lmd_pool_wait).  With no helpers
+ * the waiting thread only sleeps, for a caller whose thread must stay free
+ * for something else (network transfers); there is then at least one
+ * worker.
  */
 int lmd_pool_new(unsigned threads, unsigned helpers, int level, lmd_pool **ret);
 /* Wait for every job, then stop the threads. */
 void lmd_pool_free(lmd_pool *p);
 void lmd_pool_submit(lmd_pool *p, lmd_job *job);
-/* Until job is done, run queued jobs (as helper 0), else block. */
+/* Until job is done, run queued jobs (as helper 0, if there are helpers),
+ * else block. */
 void lmd_pool_wait(lmd_pool *p, lmd_job *job);
 /* Run the oldest queued job as helper `helper` (1 .. helpers - 1; one
  * thread per helper number); false when nothing was queued. */

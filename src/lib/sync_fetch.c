@@ -584,7 +584,9 @@ int lmd_fetch(lmd_repo *r, const lmd_sync_opts *o, lmd_sync_stats *ret_stats)
 			rc = -ENOMEM;
 			goto done;
 		}
-		if ((rc = lmd_pool_new(threads, 1, 1, &c.pool)) < 0)
+		/* This thread runs the transfers: it never decompresses
+		 * (pool.h), so blocks keep arriving while workers verify. */
+		if ((rc = lmd_pool_new(threads, 0, 1, &c.pool)) < 0)
 			goto done;
 	}
 	if ((rc = lmd_packer_new(c.s, &c.pk)) < 0)

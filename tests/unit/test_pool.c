@@ -167,3 +167,21 @@ Test(pool, a_helper_thread_runs_queued_jobs_with_its_own_context)
 	lmd_pool_free(p);
 	free(jobs);
 }
+
+Test(pool, without_helpers_the_waiter_only_waits)
+{
+	lmd_pool *p = NULL;
+	struct tjob *jobs = calloc(NJOBS, sizeof(*jobs));
+	cr_assert_not_null(jobs);
+	/* No workers asked for and no helpers: one worker is made anyway. */
+	cr_assert_eq(lmd_pool_new(0, 0, 1, &p), 0);
+	cr_assert(!lmd_pool_help(p, 0), "helper 0 does not exist without helpers");
+	submit_all(p, jobs, NJOBS);
+	for (unsigned i = 0; i < NJOBS; i++)
+		lmd_pool_wait(p, &jobs[i].job);
+	check_all(jobs, NJOBS, true);
+	for (unsigned i = 0; i < NJOBS; i++)
+		cr_assert(!pthread_equal(jobs[i].ran_on, pthread_self()), "job %u ran on the waiting thread", i);
+	lmd_pool_free(p);
+	free(jobs);
+}
