@@ -29,6 +29,15 @@ for j in 0 -1 257 abc ''; do
 	expect_exit 2 lmdata add -j "$j" d
 done
 
+# checkout restores the same bytes whatever -j is: the writer and the
+# hasher decompress beside jobs - 2 workers, or alone with -j 1 and 2.
+cp -a d "$TMP_ROOT/d-orig"
+for j in 1 2 3 8; do
+	rm -rf d
+	expect_exit 0 lmdata -j "$j" checkout d
+	diff -r "$TMP_ROOT/d-orig" d >/dev/null || fail "checkout with -j $j restored other bytes"
+done
+
 # Another repository, same data.
 cp -a d "$TMP_ROOT/d-copy"
 new_lmdata_repo other
