@@ -1,8 +1,8 @@
 /*
  * Worker threads for hashing, compression and decompression (pool.h).
  *
- * Contexts: ctx[0 .. nthreads) belong to the workers, ctx[nthreads + k]
- * to helper k (helper 0 is the thread that waits).
+ * Contexts: the first nctx - nhelpers belong to the workers, the one
+ * after them plus k to helper k (helper 0 is the thread that waits).
  */
 #include <pthread.h>
 #include <stdio.h>
