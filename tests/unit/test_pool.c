@@ -64,12 +64,20 @@ static void check_all(struct tjob *jobs, unsigned n, bool live)
 	}
 }
 
-Test(pool, no_workers_the_waiter_runs_every_job)
+/* A pool of `threads` workers and `helpers` helpers, and NJOBS jobs for it. */
+static lmd_pool *new_pool(unsigned threads, unsigned helpers, struct tjob **jobs)
 {
 	lmd_pool *p = NULL;
-	struct tjob *jobs = calloc(NJOBS, sizeof(*jobs));
-	cr_assert_not_null(jobs);
-	cr_assert_eq(lmd_pool_new(0, 1, 1, &p), 0);
+	*jobs = calloc(NJOBS, sizeof(**jobs));
+	cr_assert_not_null(*jobs);
+	cr_assert_eq(lmd_pool_new(threads, helpers, 1, &p), 0);
+	return p;
+}
+
+Test(pool, no_workers_the_waiter_runs_every_job)
+{
+	struct tjob *jobs;
+	lmd_pool *p = new_pool(0, 1, &jobs);
 	submit_all(p, jobs, NJOBS);
 	/* Waiting for the last job runs all of them, oldest first. */
 	lmd_pool_wait(p, &jobs[NJOBS - 1].job);
@@ -84,10 +92,8 @@ Test(pool, no_workers_the_waiter_runs_every_job)
 
 Test(pool, free_runs_what_is_still_queued_without_workers)
 {
-	lmd_pool *p = NULL;
-	struct tjob *jobs = calloc(NJOBS, sizeof(*jobs));
-	cr_assert_not_null(jobs);
-	cr_assert_eq(lmd_pool_new(0, 1, 1, &p), 0);
+	struct tjob *jobs;
+	lmd_pool *p = new_pool(0, 1, &jobs);
 	submit_all(p, jobs, NJOBS);
 	lmd_pool_free(p);
 	check_all(jobs, NJOBS, false);
@@ -96,10 +102,8 @@ Test(pool, free_runs_what_is_still_queued_without_workers)
 
 Test(pool, workers_and_waiter_share_the_jobs_in_order)
 {
-	lmd_pool *p = NULL;
-	struct tjob *jobs = calloc(NJOBS, sizeof(*jobs));
-	cr_assert_not_null(jobs);
-	cr_assert_eq(lmd_pool_new(2, 1, 1, &p), 0);
+	struct tjob *jobs;
+	lmd_pool *p = new_pool(2, 1, &jobs);
 	submit_all(p, jobs, NJOBS);
 	for (unsigned i = 0; i < NJOBS; i++) {
 		lmd_pool_wait(p, &jobs[i].job);
@@ -129,14 +133,12 @@ static void *helper_main(void *arg)
 
 Test(pool, a_helper_thread_runs_queued_jobs_with_its_own_context)
 {
-	lmd_pool *p = NULL;
-	struct tjob *jobs = calloc(NJOBS, sizeof(*jobs));
+	struct tjob *jobs;
+	lmd_pool *p = new_pool(0, 2, &jobs);
 	struct helper_arg a = { 0 };
 	pthread_t th;
 	lmd_worker_ctx *helper_ctx = NULL;
 
-	cr_assert_not_null(jobs);
-	cr_assert_eq(lmd_pool_new(0, 2, 1, &p), 0);
 	/* Helper numbers past the last one are refused. */
 	cr_assert(!lmd_pool_help(p, 2));
 	a.p = p;
@@ -170,11 +172,9 @@ Test(pool, a_helper_thread_runs_queued_jobs_with_its_own_context)
 
 Test(pool, without_helpers_the_waiter_only_waits)
 {
-	lmd_pool *p = NULL;
-	struct tjob *jobs = calloc(NJOBS, sizeof(*jobs));
-	cr_assert_not_null(jobs);
 	/* No workers asked for and no helpers: one worker is made anyway. */
-	cr_assert_eq(lmd_pool_new(0, 0, 1, &p), 0);
+	struct tjob *jobs;
+	lmd_pool *p = new_pool(0, 0, &jobs);
 	cr_assert(!lmd_pool_help(p, 0), "helper 0 does not exist without helpers");
 	submit_all(p, jobs, NJOBS);
 	for (unsigned i = 0; i < NJOBS; i++)
