@@ -68,6 +68,7 @@ struct lmd_ingest {
 	lmd_store *store;
 	lmd_packer *pk;
 	const lmd_chunker *ch;
+	lmd_cutter cutter;
 	lmd_pool *pool;
 	unsigned max_inflight;
 	struct batch **ring;    /* in-flight batches in submission order */
@@ -177,7 +178,7 @@ int lmd_ingest_new(lmd_store *s, lmd_packer *pk, const lmd_chunker *ch, unsigned
 	in->ring = lmd_calloc(in->max_inflight, sizeof(*in->ring));
 	in->free_list = lmd_calloc(in->max_inflight + 1, sizeof(*in->free_list));
 	in->rbuf = lmd_malloc(LMD_MAX(READ_BUF, 2 * ch->max));
-	if (!in->ring || !in->free_list || !in->rbuf) {
+	if (!in->ring || !in->free_list || !in->rbuf || lmd_cutter_init(&in->cutter, ch) < 0) {
 		lmd_ingest_free(in);
 		return -ENOMEM;
 	}
@@ -408,6 +409,7 @@ int lmd_ingest_file(lmd_ingest *in, int fd, const struct stat *st, const char *d
 		free(f);
 		return r;
 	}
+	lmd_cutter_reset(&in->cutter);
 	/* Queue the file now: batches resolve its chunks in order. */
 	if (in->files_tail)
 		in->files_tail->next = f;
@@ -444,7 +446,7 @@ int lmd_ingest_file(lmd_ingest *in, int fd, const struct stat *st, const char *d
 		}
 		if (start == end)
 			break;
-		size_t cut = lmd_chunker_next(ch, in->rbuf + start, end - start);
+		size_t cut = lmd_cutter_next(&in->cutter, in->rbuf + start, total - (end - start), end - start);
 		if (eof && f->nchunks == 0 && cut == end - start) {
 			/* The whole file is one chunk: its id is the chunk's id. */
 			lmd_sha256_final(in->fh, &f->id);
@@ -524,6 +526,7 @@ void lmd_ingest_free(lmd_ingest *in)
 	free(in->ring);
 	free(in->free_list);
 	free(in->rbuf);
+	lmd_cutter_free(&in->cutter);
 	lmd_sha256_free(in->fh);
 	lmd_buf_release(&in->flbuf);
 	free(in);

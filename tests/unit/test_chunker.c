@@ -195,6 +195,92 @@ Test(chunker, constant_data_stays_in_bounds)
 	free(data);
 }
 
+/*
+ * Cut with lmd_cutter the way ingest does: the bytes from the pending
+ * chunk's start to what has been "read" so far, refilled in steps of
+ * pseudo-random size (or all at once when step is 0) until at least max
+ * bytes are there or the input ends.  Every cut must equal
+ * lmd_chunker_next's on the same window.
+ */
+static void cutter_matches(const lmd_chunker *c, const uint8_t *data, size_t len, uint64_t step_seed,
+			   const char *what)
+{
+	lmd_cutter k;
+	t_rng r = { step_seed };
+	size_t off = 0, avail = 0, n = 0;
+
+	cr_assert_eq(lmd_cutter_init(&k, c), 0);
+	/* A cutter is reused across inputs: leave state behind first. */
+	if (len > 2 * (size_t)c->max)
+		(void)lmd_cutter_next(&k, data + 1, 1, len - 1);
+	lmd_cutter_reset(&k);
+	while (off < len) {
+		while (avail < len && avail - off < c->max) {
+			size_t add = step_seed ? 1 + t_rand(&r) % (2 * (size_t)c->max) : len;
+			avail = add > len - avail ? len : avail + add;
+		}
+		size_t want = lmd_chunker_next(c, data + off, avail - off);
+		size_t got = lmd_cutter_next(&k, data + off, off, avail - off);
+		cr_assert_eq(got, want, "%s, sizes %u/%u/%u: chunk %zu at offset %zu is %zu bytes, want %zu",
+			     what, c->min, c->avg, c->max, n, off, got, want);
+		off += got;
+		n++;
+	}
+	lmd_cutter_free(&k);
+}
+
+Test(chunker, cutter_cuts_like_chunker_next)
+{
+	static const uint32_t sizes[][3] = {
+		{ MIN, AVG, MAX },
+		{ 4096, 16384, 65536 },
+		{ 64, 64, 64 },
+		{ 64, 128, 4096 },
+		{ 64, 256, 1024 },
+		{ 100, 128, 129 },
+		{ 512, 4096, 4096 },
+		{ 16384, 65536, 262144 },
+		{ 65536, 1u << 20, 4u << 20 },
+	};
+	size_t len = 5u << 20;
+	uint8_t *rnd = gen(11, len);
+	uint8_t *text = malloc(len), *per = malloc(len);
+	cr_assert(text && per);
+	/* Low-entropy, line-structured bytes, and a short period (whose
+	 * hashes repeat, so either no position or very many are candidates). */
+	for (size_t i = 0; i < len; i++) {
+		text[i] = "{\"role\": \"user\", \"content\": \"abcdefgh\"}\n"[(i * 7 + (rnd[i] & 3)) % 41];
+		per[i] = (uint8_t)(i % 37 * 11);
+	}
+	for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
+		lmd_chunker c;
+		cr_assert_eq(lmd_chunker_init(&c, sizes[s][0], sizes[s][1], sizes[s][2]), 0);
+		cutter_matches(&c, rnd, len, 0, "random bytes, one window");
+		cutter_matches(&c, rnd, len, 3 + s, "random bytes, refilled");
+		cutter_matches(&c, rnd, 3 * (size_t)c.min + 5, 1, "short random input");
+		cutter_matches(&c, text, len, 5 + s, "text");
+		cutter_matches(&c, per, len, 7 + s, "period 37");
+	}
+	free(rnd);
+	free(text);
+	free(per);
+}
+
+Test(chunker, cutter_on_every_constant_byte)
+{
+	/* Some byte values make every position a candidate, others none. */
+	size_t len = 300000;
+	uint8_t *data = malloc(len);
+	lmd_chunker c;
+	cr_assert_not_null(data);
+	cr_assert_eq(lmd_chunker_init(&c, 64, 128, 4096), 0);
+	for (int b = 0; b < 256; b++) {
+		memset(data, b, len);
+		cutter_matches(&c, data, len, (uint64_t)b + 1, "constant bytes");
+	}
+	free(data);
+}
+
 /* Content hashes of the chunks of data. */
 static lmd_oid *chunk_ids(const uint8_t *data, const size_t *v, size_t n)
 {
