@@ -1,4 +1,4 @@
-/* An external sorted set of object ids (see idspill.h). */
+/* An external sorted set of object ids, or of records keyed by one (see idspill.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,19 +14,20 @@
 struct run {
 	int fd;
 	uint64_t n;
-	const lmd_oid *map;
+	const uint8_t *map;
 	uint64_t pos;
 };
 
 struct lmd_idspill {
 	char *dir;
-	lmd_oid *buf;
+	size_t rsz;              /* bytes per record; the first 32 are the id */
+	uint8_t *buf;
 	size_t nbuf, cap;
 	struct run *runs;
 	unsigned nruns, aruns, written;
 	/* after finish */
 	bool finished;
-	const lmd_oid *ids;      /* buf, or the mapped merged file */
+	const uint8_t *recs;     /* buf, or the mapped merged file */
 	uint64_t n;
 	int fd;
 	size_t map_len;
@@ -39,14 +40,17 @@ static int cmp_id(const void *a, const void *b)
 	return memcmp(a, b, sizeof(lmd_oid));
 }
 
-/* Sort and drop duplicates in place; the new count. */
-static size_t sort_unique(lmd_oid *v, size_t n)
+/* Sort by id and keep the first record of each id, in place; the new count. */
+static size_t sort_unique(uint8_t *v, size_t n, size_t rsz)
 {
 	size_t w = 0;
-	qsort(v, n, sizeof(*v), cmp_id);
+	qsort(v, n, rsz, cmp_id);
 	for (size_t i = 0; i < n; i++)
-		if (w == 0 || memcmp(&v[w - 1], &v[i], sizeof(*v)) != 0)
-			v[w++] = v[i];
+		if (w == 0 || memcmp(v + (w - 1) * rsz, v + i * rsz, sizeof(lmd_oid)) != 0) {
+			if (w != i)
+				memcpy(v + w * rsz, v + i * rsz, rsz);
+			w++;
+		}
 	return w;
 }
 
@@ -68,15 +72,20 @@ static int anon_file(lmd_idspill *s)
 	return fd;
 }
 
-int lmd_idspill_new(const char *tmpdir, size_t buf_ids, lmd_idspill **ret)
+int lmd_idspill_new_rec(const char *tmpdir, size_t buf_recs, size_t rec_size, lmd_idspill **ret)
 {
-	lmd_idspill *s = lmd_calloc(1, sizeof(*s));
-	if (!s)
+	lmd_idspill *s;
+	if (rec_size < sizeof(lmd_oid) || rec_size > 4096)
+		return -EINVAL;
+	if (!(s = lmd_calloc(1, sizeof(*s))))
 		return -ENOMEM;
 	s->fd = -1;
-	s->cap = buf_ids ? buf_ids : DEFAULT_BUF_IDS;
+	s->rsz = rec_size;
+	s->cap = buf_recs ? buf_recs : DEFAULT_BUF_IDS * sizeof(lmd_oid) / rec_size;
+	if (s->cap < 2)
+		s->cap = 2;
 	s->dir = lmd_strdup(tmpdir);
-	s->buf = lmd_reallocarray(NULL, s->cap, sizeof(*s->buf));
+	s->buf = lmd_reallocarray(NULL, s->cap, rec_size);
 	if (!s->dir || !s->buf) {
 		lmd_idspill_free(s);
 		return -ENOMEM;
@@ -85,9 +94,14 @@ int lmd_idspill_new(const char *tmpdir, size_t buf_ids, lmd_idspill **ret)
 	return 0;
 }
 
+int lmd_idspill_new(const char *tmpdir, size_t buf_ids, lmd_idspill **ret)
+{
+	return lmd_idspill_new_rec(tmpdir, buf_ids, sizeof(lmd_oid), ret);
+}
+
 static int spill(lmd_idspill *s)
 {
-	size_t n = sort_unique(s->buf, s->nbuf);
+	size_t n = sort_unique(s->buf, s->nbuf, s->rsz);
 	int fd, r;
 
 	if (s->nruns == s->aruns) {
@@ -100,7 +114,7 @@ static int spill(lmd_idspill *s)
 	}
 	if ((fd = anon_file(s)) < 0)
 		return fd;
-	if ((r = lmd_write_all(fd, s->buf, n * sizeof(*s->buf))) < 0) {
+	if ((r = lmd_write_all(fd, s->buf, n * s->rsz)) < 0) {
 		close(fd);
 		return lmd_error_set(r, "cannot write a temporary file in '%s': %s", s->dir, lmd_strerror(r));
 	}
@@ -110,42 +124,58 @@ static int spill(lmd_idspill *s)
 	return 0;
 }
 
-int lmd_idspill_add(lmd_idspill *s, const lmd_oid *id)
+int lmd_idspill_add_rec(lmd_idspill *s, const void *rec)
 {
 	int r;
+	if (s->finished)
+		return -EINVAL;
 	if (s->nbuf == s->cap) {
 		/* Duplicates are common (history shares most chunks): drop them
 		 * first, and write a run only when that frees too little. */
-		s->nbuf = sort_unique(s->buf, s->nbuf);
+		s->nbuf = sort_unique(s->buf, s->nbuf, s->rsz);
 		if (s->nbuf > s->cap / 2 && (r = spill(s)) < 0)
 			return r;
 	}
-	s->buf[s->nbuf++] = *id;
+	memcpy(s->buf + s->nbuf * s->rsz, rec, s->rsz);
+	s->nbuf++;
 	return 0;
+}
+
+int lmd_idspill_add(lmd_idspill *s, const lmd_oid *id)
+{
+	if (s->rsz != sizeof(*id))
+		return -EINVAL;
+	return lmd_idspill_add_rec(s, id);
 }
 
 /* Buffered writes of the merged file. */
 struct wbuf {
 	int fd;
-	lmd_oid b[2048];
+	uint8_t b[64 << 10];
 	size_t n;
 	int err;
 };
 
-static void wput(struct wbuf *w, const lmd_oid *id)
+static void wput(struct wbuf *w, const uint8_t *rec, size_t rsz)
 {
 	if (w->err)
 		return;
-	w->b[w->n++] = *id;
-	if (w->n == sizeof(w->b) / sizeof(w->b[0])) {
-		w->err = lmd_write_all(w->fd, w->b, sizeof(w->b));
+	if (w->n + rsz > sizeof(w->b)) {
+		w->err = lmd_write_all(w->fd, w->b, w->n);
 		w->n = 0;
 	}
+	memcpy(w->b + w->n, rec, rsz);
+	w->n += rsz;
+}
+
+static const uint8_t *run_cur(const lmd_idspill *s, unsigned i)
+{
+	return s->runs[i].map + s->runs[i].pos * s->rsz;
 }
 
 static bool run_less(const lmd_idspill *s, unsigned a, unsigned b)
 {
-	return memcmp(&s->runs[a].map[s->runs[a].pos], &s->runs[b].map[s->runs[b].pos], sizeof(lmd_oid)) < 0;
+	return memcmp(run_cur(s, a), run_cur(s, b), sizeof(lmd_oid)) < 0;
 }
 
 static void sift(const lmd_idspill *s, unsigned *h, unsigned n, unsigned i)
@@ -169,7 +199,7 @@ static int merge_runs(lmd_idspill *s)
 {
 	struct wbuf *w = NULL;
 	unsigned *h = NULL, nh = 0;
-	const lmd_oid *prev = NULL;
+	const uint8_t *prev = NULL;
 	int r = 0;
 
 	for (unsigned i = 0; i < s->nruns; i++) {
@@ -177,9 +207,9 @@ static int merge_runs(lmd_idspill *s)
 		void *m;
 		if (!rn->n)
 			continue;
-		if (rn->n > SIZE_MAX / sizeof(lmd_oid))
+		if (rn->n > SIZE_MAX / s->rsz)
 			return -EOVERFLOW;
-		m = mmap(NULL, (size_t)rn->n * sizeof(lmd_oid), PROT_READ, MAP_PRIVATE, rn->fd, 0);
+		m = mmap(NULL, (size_t)rn->n * s->rsz, PROT_READ, MAP_PRIVATE, rn->fd, 0);
 		if (m == MAP_FAILED)
 			return lmd_errno_path("cannot map a temporary file in", s->dir);
 		rn->map = m;
@@ -202,18 +232,18 @@ static int merge_runs(lmd_idspill *s)
 	s->n = 0;
 	while (nh) {
 		struct run *rn = &s->runs[h[0]];
-		const lmd_oid *id = &rn->map[rn->pos];
-		if (!prev || memcmp(prev, id, sizeof(*id)) != 0) {
-			wput(w, id);
+		const uint8_t *rec = run_cur(s, h[0]);
+		if (!prev || memcmp(prev, rec, sizeof(lmd_oid)) != 0) {
+			wput(w, rec, s->rsz);
 			s->n++;
 		}
-		prev = id;
+		prev = rec;
 		if (++rn->pos == rn->n)
 			h[0] = h[--nh];
 		sift(s, h, nh, 0);
 	}
 	if (!w->err && w->n)
-		w->err = lmd_write_all(w->fd, w->b, w->n * sizeof(w->b[0]));
+		w->err = lmd_write_all(w->fd, w->b, w->n);
 	if (w->err) {
 		r = lmd_error_set(w->err, "cannot write a temporary file in '%s': %s", s->dir, lmd_strerror(w->err));
 		goto done;
@@ -222,24 +252,24 @@ static int merge_runs(lmd_idspill *s)
 	w->fd = -1;
 	if (s->n) {
 		void *m;
-		if (s->n > SIZE_MAX / sizeof(lmd_oid)) {
+		if (s->n > SIZE_MAX / s->rsz) {
 			r = -EOVERFLOW;
 			goto done;
 		}
-		s->map_len = (size_t)s->n * sizeof(lmd_oid);
+		s->map_len = (size_t)s->n * s->rsz;
 		m = mmap(NULL, s->map_len, PROT_READ, MAP_PRIVATE, s->fd, 0);
 		if (m == MAP_FAILED) {
 			s->map_len = 0;
 			r = lmd_errno_path("cannot map a temporary file in", s->dir);
 			goto done;
 		}
-		s->ids = m;
+		s->recs = m;
 	}
 done:
 	/* The runs are merged (or the merge failed): drop them either way. */
 	for (unsigned i = 0; i < s->nruns; i++) {
 		if (s->runs[i].map)
-			munmap((void *)s->runs[i].map, (size_t)s->runs[i].n * sizeof(lmd_oid));
+			munmap((void *)s->runs[i].map, (size_t)s->runs[i].n * s->rsz);
 		close(s->runs[i].fd);
 	}
 	s->nruns = 0;
@@ -256,8 +286,8 @@ int lmd_idspill_finish(lmd_idspill *s)
 	if (s->finished)
 		return 0;
 	if (s->nruns == 0) {
-		s->n = sort_unique(s->buf, s->nbuf);
-		s->ids = s->buf;
+		s->n = sort_unique(s->buf, s->nbuf, s->rsz);
+		s->recs = s->buf;
 	} else {
 		if (s->nbuf && (r = spill(s)) < 0)
 			return r;
@@ -276,7 +306,7 @@ int lmd_idspill_finish(lmd_idspill *s)
 	{
 		uint64_t i = 0;
 		for (uint32_t k = 0; k <= FAN; k++) {
-			while (i < s->n && ((uint32_t)s->ids[i].id[0] << 8 | s->ids[i].id[1]) < k)
+			while (i < s->n && ((uint32_t)s->recs[i * s->rsz] << 8 | s->recs[i * s->rsz + 1]) < k)
 				i++;
 			if (s->fan)
 				s->fan[k] = (uint32_t)i;
@@ -288,26 +318,37 @@ int lmd_idspill_finish(lmd_idspill *s)
 	return 0;
 }
 
-bool lmd_idspill_has(const lmd_idspill *s, const lmd_oid *id)
+const void *lmd_idspill_find(const lmd_idspill *s, const lmd_oid *id)
 {
 	uint32_t k;
 	uint64_t lo, hi;
 	if (!s->finished || !s->n)
-		return false;
+		return NULL;
 	k = (uint32_t)id->id[0] << 8 | id->id[1];
 	lo = s->fan ? s->fan[k] : s->fan64[k];
 	hi = s->fan ? s->fan[k + 1] : s->fan64[k + 1];
 	while (lo < hi) {
 		uint64_t mid = lo + (hi - lo) / 2;
-		int c = memcmp(&s->ids[mid], id, sizeof(*id));
+		const uint8_t *rec = s->recs + mid * s->rsz;
+		int c = memcmp(rec, id, sizeof(*id));
 		if (c == 0)
-			return true;
+			return rec;
 		if (c < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return false;
+	return NULL;
+}
+
+bool lmd_idspill_has(const lmd_idspill *s, const lmd_oid *id)
+{
+	return lmd_idspill_find(s, id) != NULL;
+}
+
+const void *lmd_idspill_at(const lmd_idspill *s, uint64_t i)
+{
+	return s->finished && i < s->n ? s->recs + i * s->rsz : NULL;
 }
 
 uint64_t lmd_idspill_count(const lmd_idspill *s)
@@ -326,11 +367,11 @@ void lmd_idspill_free(lmd_idspill *s)
 		return;
 	for (unsigned i = 0; i < s->nruns; i++) {
 		if (s->runs[i].map)
-			munmap((void *)s->runs[i].map, (size_t)s->runs[i].n * sizeof(lmd_oid));
+			munmap((void *)s->runs[i].map, (size_t)s->runs[i].n * s->rsz);
 		close(s->runs[i].fd);
 	}
-	if (s->ids && s->ids != s->buf)
-		munmap((void *)s->ids, s->map_len);
+	if (s->recs && s->recs != s->buf)
+		munmap((void *)s->recs, s->map_len);
 	if (s->fd >= 0)
 		close(s->fd);
 	free(s->runs);

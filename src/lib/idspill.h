@@ -1,6 +1,8 @@
 /*
  * A set of object ids that may be much bigger than memory (gc's live
- * chunks: 32 bytes each, tens of millions for a few TiB of data).
+ * chunks: 32 bytes each, tens of millions for a few TiB of data), or of
+ * fixed-size records that begin with an id (what push needs: id, type,
+ * length, local pack), one record per id.
  *
  * Ids are added to a buffer of a fixed size; a full buffer is sorted,
  * deduplicated and written out as a run to an anonymous temp file (opened
@@ -25,11 +27,23 @@ typedef struct lmd_idspill lmd_idspill;
  * 256 Ki ids = 8 MiB). */
 int lmd_idspill_new(const char *tmpdir, size_t buf_ids, lmd_idspill **ret);
 int lmd_idspill_add(lmd_idspill *s, const lmd_oid *id);
+/*
+ * A set of records of rec_size bytes (32 to 4096), each beginning with its
+ * id; buf_recs records are kept in memory (0: as many as fill 8 MiB).  Of
+ * records added with the same id one is kept, which one is unspecified:
+ * give equal ids equal records.
+ */
+int lmd_idspill_new_rec(const char *tmpdir, size_t buf_recs, size_t rec_size, lmd_idspill **ret);
+int lmd_idspill_add_rec(lmd_idspill *s, const void *rec);
 /* After the last add; before any lookup. */
 int lmd_idspill_finish(lmd_idspill *s);
 bool lmd_idspill_has(const lmd_idspill *s, const lmd_oid *id);
+/* The record of id, or NULL (after finish). */
+const void *lmd_idspill_find(const lmd_idspill *s, const lmd_oid *id);
 /* Distinct ids (after finish). */
 uint64_t lmd_idspill_count(const lmd_idspill *s);
+/* The i-th record in order of id, i < count (after finish); valid until free. */
+const void *lmd_idspill_at(const lmd_idspill *s, uint64_t i);
 /* Runs written so far (tests). */
 unsigned lmd_idspill_runs(const lmd_idspill *s);
 void lmd_idspill_free(lmd_idspill *s);

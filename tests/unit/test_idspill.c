@@ -127,3 +127,67 @@ Test(idspill, unwritable_folder_is_an_error)
 	cr_assert_not_null(strstr(lmd_error_last(), "/nonexistent-lmd-folder"), "%s", lmd_error_last());
 	lmd_idspill_free(s);
 }
+
+/* Records of 45 bytes (an id, then a payload derived from it): every id
+ * once, its own payload found, and iteration in order of id. */
+static void check_records(size_t buf_recs, size_t n, unsigned min_runs)
+{
+	enum { RSZ = 45 };
+	t_rng r = { 7 + n };
+	uint8_t(*recs)[RSZ] = calloc(n ? n : 1, RSZ);
+	lmd_idspill *s = NULL;
+	lmd_oidset ref = { 0 };
+
+	cr_assert_not_null(recs);
+	for (size_t i = 0; i < n; i++) {
+		t_fill(&r, recs[i], 32);
+		if (i % 5 == 0)
+			recs[i][0] = recs[i][1] = 0;
+		for (int k = 32; k < RSZ; k++)
+			recs[i][k] = (uint8_t)(recs[i][k - 32] ^ recs[i][31] ^ k);
+		lmd_oidset_add(&ref, (const lmd_oid *)recs[i]);
+	}
+	cr_assert_eq(lmd_idspill_new_rec(t_dir, buf_recs, RSZ, &s), 0, "%s", lmd_error_last());
+	/* lmd_idspill_add is for sets of bare ids only */
+	cr_assert_lt(lmd_idspill_add(s, (const lmd_oid *)recs[0]), 0);
+	for (int d = 0; d < 2; d++)
+		for (size_t i = 0; i < n; i++)
+			cr_assert_eq(lmd_idspill_add_rec(s, recs[(i * 7919 + (size_t)d * 3) % n]), 0, "%s",
+				     lmd_error_last());
+	cr_assert_eq(lmd_idspill_finish(s), 0, "%s", lmd_error_last());
+	cr_assert_geq(lmd_idspill_runs(s), min_runs, "%u runs", lmd_idspill_runs(s));
+	cr_assert_eq(lmd_idspill_count(s), ref.n);
+	for (size_t i = 0; i < n; i++) {
+		const uint8_t *got = lmd_idspill_find(s, (const lmd_oid *)recs[i]);
+		cr_assert_not_null(got, "record %zu missing", i);
+		cr_assert_eq(memcmp(got, recs[i], RSZ), 0, "record %zu changed", i);
+	}
+	for (uint64_t i = 0; i < lmd_idspill_count(s); i++) {
+		const uint8_t *a = lmd_idspill_at(s, i);
+		cr_assert_not_null(a);
+		cr_assert(lmd_oidset_has(&ref, (const lmd_oid *)a));
+		if (i)
+			cr_assert_lt(memcmp(lmd_idspill_at(s, i - 1), a, 32), 0, "not in order at %llu",
+				     (unsigned long long)i);
+	}
+	cr_assert_null(lmd_idspill_at(s, lmd_idspill_count(s)));
+	cr_assert_eq(files_in(t_dir), 0u);
+	lmd_idspill_free(s);
+	lmd_oidset_release(&ref);
+	free(recs);
+}
+
+Test(idspill, records_in_memory)
+{
+	check_records(0, 3000, 0);
+}
+
+Test(idspill, records_spilled)
+{
+	check_records(50, 9000, 50);
+}
+
+Test(idspill, records_empty)
+{
+	check_records(8, 0, 0);
+}
