@@ -43,8 +43,10 @@ static bool is_live(const struct gc_ctx *c, const lmd_oid *id)
 
 static int mark_tree(const lmd_oid *id, const char *path, void *payload)
 {
+	int r = lmd_oidset_add(&((struct gc_ctx *)payload)->live, id);
 	(void)path;
-	return lmd_oidset_add(&((struct gc_ctx *)payload)->live, id) < 0 ? -ENOMEM : 0;
+	/* marked before: so is everything below it (any tree gc cannot read stops gc) */
+	return r < 0 ? -ENOMEM : r == 0 ? LMD_WALK_SKIP : 0;
 }
 
 /* A part already marked had its chunks marked before it: versions of a

@@ -186,7 +186,8 @@ unsigned lmd__repo_jobs(lmd_repo *r)
  */
 uint32_t lmd__test_part_chunks;
 uint64_t lmd__test_pack_target;
-/* gc's in-memory buffer of live chunk ids (idspill.h); 0: the default. */
+/* The in-memory buffer of gc's live chunk ids and of the objects push,
+ * status -c, fsck -r and gc -r need (idspill.h); 0: the default. */
 size_t lmd__test_gc_ids;
 
 int lmd__repo_store(lmd_repo *r, lmd_store **ret)

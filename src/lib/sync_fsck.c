@@ -164,14 +164,16 @@ int lmd_remote_fsck(lmd_repo *r, const lmd_sync_opts *o, unsigned flags, lmd_fsc
 		       NULL);
 	}
 	for (size_t i = 0; i < nds; i++) {
-		lmd_needs need = { 0 };
-		rc = lmd__needs_collect(s, ds[i].path, &ds[i].m, &need);
+		lmd_needs need;
+		if ((rc = lmd__needs_init(r, &need)) == 0 && (rc = lmd__needs_collect(s, ds[i].path, &ds[i].m, &need)) == 0)
+			rc = lmd__needs_finish(&need);
 		if (rc < 0) {
 			lmd__needs_release(&need);
 			goto done;
 		}
-		for (size_t k = 0; k < need.n; k++) {
-			const lmd_need *n = &need.v[k];
+		for (uint64_t k = 0; k < need.n; k++) {
+			lmd_need nd, *n = &nd;
+			lmd__needs_get(&need, k, &nd);
 			if (lmd__ridx_find(&ri, &n->id, n->type, NULL, NULL) == 0)
 				continue;
 			st.missing++;

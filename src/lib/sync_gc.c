@@ -108,6 +108,8 @@ int lmd_remote_gc(lmd_repo *r, const lmd_sync_opts *o, unsigned flags, uint64_t 
 		lmd_error_wrap(rc, "gc needs every kept manifest readable; nothing was deleted");
 		goto done;
 	}
+	if ((rc = lmd__needs_init(r, &live)) < 0)
+		goto done;
 	for (size_t i = 0; i < nds; i++) {
 		if ((rc = lmd__needs_collect(s, ds[i].path, &ds[i].m, &live)) < 0)
 			goto done;
@@ -119,6 +121,8 @@ int lmd_remote_gc(lmd_repo *r, const lmd_sync_opts *o, unsigned flags, uint64_t 
 			goto done;
 		}
 	}
+	if ((rc = lmd__needs_finish(&live)) < 0)
+		goto done;
 	if ((rc = lmd__remote_open(r, o ? o->remote : NULL, o ? o->jobs : 0, &b, &name)) < 0)
 		goto done;
 	snprintf(st.remote, sizeof(st.remote), "%s", name);
@@ -157,7 +161,7 @@ int lmd_remote_gc(lmd_repo *r, const lmd_sync_opts *o, unsigned flags, uint64_t 
 		for (uint32_t i = 0; i < pk->count; i++) {
 			lmd_oid id;
 			memcpy(id.id, ents + (size_t)i * LMD_IDX_ENTRY, 32);
-			if (lmd_oidset_has(&live.seen, &id))
+			if (lmd__needs_has(&live, &id))
 				nlive++;
 		}
 		st.objects_live += nlive;

@@ -79,15 +79,29 @@ typedef struct lmd_need {
 	uint32_t lpack;     /* local pack (when type != 0) */
 } lmd_need;
 
+/*
+ * What datasets need, each object once: trees, file lists and parts (a
+ * few per file) are also kept in memory so that what versions share is
+ * walked once; the records of all objects, chunks included, go to an
+ * external set (idspill.h), so memory does not grow with the corpus.
+ */
 typedef struct lmd_needs {
-	lmd_need *v;
-	size_t n, cap;
-	lmd_oidset seen;
-	uint64_t unreadable;   /* trees/file lists missing locally: not descended */
+	lmd_oidset seen;        /* trees, file lists, parts already walked */
+	struct lmd_idspill *objs;
+	uint64_t n;             /* distinct objects (after lmd__needs_finish) */
+	uint64_t absent;        /* objects found missing locally (repeats counted) */
+	uint64_t unreadable;    /* trees/file lists missing locally: not descended */
 } lmd_needs;
 
+/* An empty set; its runs, if it spills, go to .lmdata/state (unlinked). */
+int lmd__needs_init(lmd_repo *r, lmd_needs *n);
 /* Add what the dataset at path (described by m) needs, from the local store. */
 int lmd__needs_collect(lmd_store *s, const char *path, const lmd_manifest *m, lmd_needs *n);
+/* After the last collect: sets n->n; then get and has may be used. */
+int lmd__needs_finish(lmd_needs *n);
+/* The i-th object (in order of id), i < n->n. */
+void lmd__needs_get(const lmd_needs *n, uint64_t i, lmd_need *ret);
+bool lmd__needs_has(const lmd_needs *n, const lmd_oid *id);
 void lmd__needs_release(lmd_needs *n);
 /* A dataset of a chosen version: where it lives and its manifest. */
 typedef struct lmd_sync_root {

@@ -4,48 +4,65 @@
  * any, and its chunks), each once, with its type, length and local pack.
  * Objects the store lacks are listed with type 0; a tree, chunk list or
  * part the store lacks cannot be descended into and is counted as
- * unreadable.  push and status -c use this; fetch walks through the
- * remote instead (sync_fetch.c).
+ * unreadable.  push, status -c, fsck -r and gc -r use this; fetch walks
+ * through the remote instead (sync_fetch.c).
+ *
+ * Memory: the ids of trees, file lists and parts (a few per file) stay in
+ * memory, so that versions walk what they share once; every object's
+ * record (44 bytes) goes to an idspill, which keeps 8 MiB of them and
+ * writes sorted runs to unlinked files in .lmdata/state beyond that.  A
+ * chunk that two files share is looked up twice and recorded once.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "chunklist.h"
+#include "idspill.h"
+#include "pack.h"
 #include "sync_int.h"
 #include "walk.h"
+
+/* A record: id, type, 3 spare bytes, le32 length, le32 local pack. */
+#define NEED_REC 44u
 
 struct need_ctx {
 	lmd_store *s;
 	lmd_needs *n;
 };
 
-static int add(lmd_needs *n, const lmd_oid *id, int type, const lmd_loc *loc)
+int lmd__needs_init(lmd_repo *r, lmd_needs *n)
 {
-	int r = lmd_oidset_add(&n->seen, id);
-	if (r <= 0)
-		return r < 0 ? -ENOMEM : 0;
-	if (n->n == n->cap) {
-		size_t c = n->cap ? n->cap * 2 : 1024;
-		lmd_need *nv = lmd_reallocarray(n->v, c, sizeof(*nv));
-		if (!nv)
-			return -ENOMEM;
-		n->v = nv;
-		n->cap = c;
-	}
-	n->v[n->n].id = *id;
-	n->v[n->n].type = (uint8_t)(loc ? type : 0);
-	n->v[n->n].len = loc ? loc->len : 0;
-	n->v[n->n].lpack = loc ? loc->pack : 0;
-	n->n++;
-	return 1;
+	char *state = lmd_path_join(r->lmdir, "state");
+	int rc = state ? lmd_mkdir_p(state, 0755) : -ENOMEM;
+	memset(n, 0, sizeof(*n));
+	if (rc == 0)
+		rc = lmd_idspill_new_rec(state, lmd__test_gc_ids, NEED_REC, &n->objs);
+	free(state);
+	return rc;
 }
 
-static int add_local(lmd_needs *n, lmd_store *s, const lmd_oid *id, int type)
+/* Record an object; a container (walked once) is also remembered in seen. */
+static int add(lmd_needs *n, const lmd_oid *id, int type, const lmd_loc *loc, bool container)
+{
+	uint8_t rec[NEED_REC] = { 0 };
+	if (container) {
+		int r = lmd_oidset_add(&n->seen, id);
+		if (r <= 0)
+			return r < 0 ? -ENOMEM : 0;
+	}
+	memcpy(rec, id->id, 32);
+	rec[32] = (uint8_t)(loc ? type : 0);
+	lmd_put_le32(rec + 36, loc ? loc->len : 0);
+	lmd_put_le32(rec + 40, loc ? loc->pack : 0);
+	if (!loc)
+		n->absent++;
+	return lmd_idspill_add_rec(n->objs, rec) < 0 ? -ENOMEM : 1;
+}
+
+static int add_chunk(lmd_needs *n, lmd_store *s, const lmd_oid *id, int type)
 {
 	lmd_loc loc;
-	if (lmd_oidset_has(&n->seen, id))
-		return 0;
-	return add(n, id, type, lmd_store_find(s, id, type, &loc) == 0 ? &loc : NULL);
+	return add(n, id, type, lmd_store_find(s, id, type, &loc) == 0 ? &loc : NULL, false);
 }
 
 static int on_tree(const lmd_oid *id, const char *path, void *payload)
@@ -54,15 +71,19 @@ static int on_tree(const lmd_oid *id, const char *path, void *payload)
 	lmd_loc loc;
 	int r;
 	(void)path;
-	if (lmd_oidset_has(&c->n->seen, id))
-		return lmd_store_has(c->s, id, LMD_OBJ_TREE) ? 0 : LMD_EMISSING;
+	if (lmd_oidset_has(&c->n->seen, id)) {
+		if (!lmd_store_has(c->s, id, LMD_OBJ_TREE))
+			return LMD_EMISSING;
+		/* Walked whole before (nothing unreadable so far): skip it. */
+		return c->n->unreadable ? 0 : LMD_WALK_SKIP;
+	}
 	if (lmd_store_find(c->s, id, LMD_OBJ_TREE, &loc) < 0) {
-		if ((r = add(c->n, id, LMD_OBJ_TREE, NULL)) < 0)
+		if ((r = add(c->n, id, LMD_OBJ_TREE, NULL, true)) < 0)
 			return r;
 		c->n->unreadable++;
 		return LMD_EMISSING; /* cannot descend; the walk of this dataset stops */
 	}
-	return add(c->n, id, LMD_OBJ_TREE, &loc) < 0 ? -ENOMEM : 0;
+	return add(c->n, id, LMD_OBJ_TREE, &loc, true) < 0 ? -ENOMEM : 0;
 }
 
 /* A part is needed like the chunks it lists; one the store lacks cannot be read. */
@@ -75,9 +96,9 @@ static int on_part(const lmd_part_ref *p, void *payload)
 		return LMD_CHUNKLIST_SKIP; /* shared with a file seen before: its chunks are listed */
 	if (lmd_store_find(c->s, &p->id, LMD_OBJ_PART, &loc) < 0) {
 		c->n->unreadable++;
-		return add(c->n, &p->id, 0, NULL) < 0 ? -ENOMEM : LMD_CHUNKLIST_SKIP;
+		return add(c->n, &p->id, 0, NULL, true) < 0 ? -ENOMEM : LMD_CHUNKLIST_SKIP;
 	}
-	if ((r = add(c->n, &p->id, LMD_OBJ_PART, &loc)) < 0)
+	if ((r = add(c->n, &p->id, LMD_OBJ_PART, &loc, true)) < 0)
 		return r;
 	return 0;
 }
@@ -88,7 +109,7 @@ static int on_chunks(const lmd_part_ref *part, const lmd_chunk_ref *ch, uint32_t
 	int r;
 	(void)part;
 	for (uint32_t i = 0; i < n; i++)
-		if ((r = add_local(c->n, c->s, &ch[i].id, LMD_OBJ_DATA)) < 0)
+		if ((r = add_chunk(c->n, c->s, &ch[i].id, LMD_OBJ_DATA)) < 0)
 			return r;
 	return 0;
 }
@@ -105,13 +126,14 @@ static int on_file(const char *path, const lmd_tree_entry *e, void *payload)
 		return 0;
 	if (lmd_oidset_has(&c->n->seen, &e->id))
 		return 0;
+	/* A file of one chunk (or a link) is a chunk: recorded, not remembered. */
 	if (lmd_store_find(c->s, &e->id, LMD_OBJ_DATA, &loc) == 0)
-		return add(c->n, &e->id, LMD_OBJ_DATA, &loc) < 0 ? -ENOMEM : 0;
+		return add(c->n, &e->id, LMD_OBJ_DATA, &loc, false) < 0 ? -ENOMEM : 0;
 	if (lmd_store_find(c->s, &e->id, LMD_OBJ_FILE, &loc) < 0) {
 		c->n->unreadable++;
-		return add(c->n, &e->id, 0, NULL) < 0 ? -ENOMEM : 0;
+		return add(c->n, &e->id, 0, NULL, true) < 0 ? -ENOMEM : 0;
 	}
-	if ((r = add(c->n, &e->id, LMD_OBJ_FILE, &loc)) < 0)
+	if ((r = add(c->n, &e->id, LMD_OBJ_FILE, &loc, true)) <= 0)
 		return r;
 	if ((r = lmd_chunklist_walk(c->s, &e->id, UINT64_MAX, &cbs, c, NULL)) < 0) {
 		if (r == -ENOMEM)
@@ -134,9 +156,35 @@ int lmd__needs_collect(lmd_store *s, const char *path, const lmd_manifest *m, lm
 	return r;
 }
 
+int lmd__needs_finish(lmd_needs *n)
+{
+	int r = lmd_idspill_finish(n->objs);
+	if (r < 0)
+		return r;
+	n->n = lmd_idspill_count(n->objs);
+	return 0;
+}
+
+void lmd__needs_get(const lmd_needs *n, uint64_t i, lmd_need *ret)
+{
+	const uint8_t *rec = lmd_idspill_at(n->objs, i);
+	memset(ret, 0, sizeof(*ret));
+	if (!rec)
+		return;
+	memcpy(ret->id.id, rec, 32);
+	ret->type = rec[32];
+	ret->len = lmd_get_le32(rec + 36);
+	ret->lpack = lmd_get_le32(rec + 40);
+}
+
+bool lmd__needs_has(const lmd_needs *n, const lmd_oid *id)
+{
+	return lmd_idspill_has(n->objs, id);
+}
+
 void lmd__needs_release(lmd_needs *n)
 {
-	free(n->v);
+	lmd_idspill_free(n->objs);
 	lmd_oidset_release(&n->seen);
 	memset(n, 0, sizeof(*n));
 }

@@ -175,17 +175,20 @@ int lmd_push(lmd_repo *r, const lmd_sync_opts *o, lmd_sync_stats *ret_stats)
 	if ((rc = lmd__repo_lock(r)) < 0 || (rc = lmd__repo_store(r, &c.s)) < 0 ||
 	    (rc = lmd_store_refresh(c.s)) < 0)
 		goto done;
-	if ((rc = lmd__sync_roots(r, o, &ds, &nds)) < 0)
+	if ((rc = lmd__sync_roots(r, o, &ds, &nds)) < 0 || (rc = lmd__needs_init(r, &c.need)) < 0)
 		goto done;
 	for (size_t i = 0; i < nds; i++) {
-		size_t before = c.need.n;
-		uint64_t unread = c.need.unreadable;
+		uint64_t absent = c.need.absent, unread = c.need.unreadable;
 		if ((rc = lmd__needs_collect(c.s, ds[i].path, &ds[i].m, &c.need)) < 0)
 			goto done;
-		for (size_t k = before; k < c.need.n && !missing_path; k++)
-			if (!c.need.v[k].type || c.need.unreadable != unread)
-				missing_path = lmd_strdup(ds[i].path);
+		if (!missing_path && (c.need.absent != absent || c.need.unreadable != unread) &&
+		    !(missing_path = lmd_strdup(ds[i].path))) {
+			rc = -ENOMEM;
+			goto done;
+		}
 	}
+	if ((rc = lmd__needs_finish(&c.need)) < 0)
+		goto done;
 	st.objects = c.need.n;
 	if ((rc = lmd__remote_open(r, o ? o->remote : NULL, c.jobs, &c.b, &c.name)) < 0)
 		goto done;
@@ -197,9 +200,12 @@ int lmd_push(lmd_repo *r, const lmd_sync_opts *o, lmd_sync_stats *ret_stats)
 	}
 	if ((rc = lmd__ridx_list(c.b, &c.ri)) < 0)
 		goto done;
-	for (size_t k = 0; k < c.need.n; k++)
-		if (!on_remote(&c, &c.need.v[k], false))
+	for (uint64_t k = 0; k < c.need.n && !candidates; k++) {
+		lmd_need n;
+		lmd__needs_get(&c.need, k, &n);
+		if (!on_remote(&c, &n, false))
 			candidates++;
+	}
 	if (candidates && (rc = lmd__ridx_load(c.b, &c.ri, c.state, c.jobs)) < 0)
 		goto done;
 	c.npacks = lmd_store_pack_count(c.s);
@@ -208,8 +214,9 @@ int lmd_push(lmd_repo *r, const lmd_sync_opts *o, lmd_sync_stats *ret_stats)
 		rc = -ENOMEM;
 		goto done;
 	}
-	for (size_t k = 0; k < c.need.n; k++) {
-		const lmd_need *n = &c.need.v[k];
+	for (uint64_t k = 0; k < c.need.n; k++) {
+		lmd_need nd, *n = &nd;
+		lmd__needs_get(&c.need, k, &nd);
 		if (on_remote(&c, n, candidates != 0)) {
 			st.already++;
 		} else if (!n->type) {

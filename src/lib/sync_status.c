@@ -33,16 +33,18 @@ int lmd_remote_status(lmd_repo *r, const lmd_sync_opts *o, lmd_remote_status_cb 
 	if ((rc = lmd__ridx_list(b, &ri)) < 0 || (rc = lmd__ridx_load(b, &ri, state, o ? o->jobs : 0)) < 0)
 		goto done;
 	for (size_t i = 0; i < nds; i++) {
-		lmd_needs need = { 0 };
+		lmd_needs need;
 		lmd_remote_status_entry e = { .dataset = ds[i].path };
-		rc = lmd__needs_collect(s, ds[i].path, &ds[i].m, &need);
+		if ((rc = lmd__needs_init(r, &need)) == 0 && (rc = lmd__needs_collect(s, ds[i].path, &ds[i].m, &need)) == 0)
+			rc = lmd__needs_finish(&need);
 		if (rc < 0) {
 			lmd__needs_release(&need);
 			goto done;
 		}
 		e.objects = need.n;
-		for (size_t k = 0; k < need.n; k++) {
-			const lmd_need *n = &need.v[k];
+		for (uint64_t k = 0; k < need.n; k++) {
+			lmd_need nd, *n = &nd;
+			lmd__needs_get(&need, k, &nd);
 			bool remote = (n->type && lmd__ridx_has_pack(&ri, lmd_store_pack_id(s, n->lpack))) ||
 				      lmd__ridx_find(&ri, &n->id, n->type, NULL, NULL) == 0;
 			if (n->type && !remote) {

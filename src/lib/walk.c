@@ -16,8 +16,8 @@ static int walk_tree(lmd_store *s, const char *path, const lmd_oid *id, const lm
 
 	if (depth > 256)
 		return lmd_error_set(LMD_ECORRUPT, "trees nested too deep at '%s'", path);
-	if (cbs->tree && (r = cbs->tree(id, path, payload)) < 0)
-		return r;
+	if (cbs->tree && (r = cbs->tree(id, path, payload)) != 0)
+		return r < 0 ? r : 0;   /* LMD_WALK_SKIP: walked before */
 	if ((r = lmd_store_get(s, id, LMD_OBJ_TREE, &raw)) < 0 || (r = lmd_tree_parse(&raw, &t)) < 0) {
 		lmd_buf_release(&raw);
 		return lmd_error_wrap(r, "cannot read the tree of '%s'", path);

@@ -9,7 +9,12 @@
 #include "objects.h"
 #include "repo_int.h"
 
-/* Called for each tree (id) and each file/link entry; return < 0 to stop. */
+/*
+ * Called for each tree (id) and each file/link entry; return < 0 to stop,
+ * or LMD_WALK_SKIP from tree to pass over that tree and all below it
+ * (versions share most of their trees: a walk of many needs each once).
+ */
+#define LMD_WALK_SKIP 1
 typedef struct lmd_walk_cbs {
 	int (*tree)(const lmd_oid *id, const char *path, void *payload);
 	int (*file)(const char *path, const lmd_tree_entry *e, void *payload);

@@ -8,9 +8,11 @@
  *                               of a few MiB has many parts
  *   LMDATA_TEST_PACK_TARGET=N   seal a pack once it holds N bytes (default
  *                               32 MiB), so that a few MiB make many packs
- *   LMDATA_TEST_GC_IDS=N        gc keeps N live chunk ids in memory before
- *                               it writes a sorted run to disk (default
- *                               256 Ki), so a small repository spills
+ *   LMDATA_TEST_GC_IDS=N        gc keeps N live chunk ids in memory, and
+ *                               push, status -c, fsck -r and gc -r keep N
+ *                               records of needed objects, before they
+ *                               write a sorted run to disk (default: 8 MiB
+ *                               worth), so a small repository spills
  *
  * The installed lmdata is built without this file: no environment can
  * change what objects its files give.
