@@ -35,7 +35,6 @@ while (($#)); do
 done
 [ -n "$LMDATA" ] || { echo "bigfile-rss.sh: --lmdata PATH is required" >&2; exit 2; }
 LMDATA=$(cd "$(dirname "$LMDATA")" && pwd)/$(basename "$LMDATA")
-[ -x /usr/bin/time ] || { echo "bigfile-rss.sh: needs GNU time (/usr/bin/time)" >&2; exit 2; }
 
 WORK=$(mktemp -d "$WORK_PARENT/lmdata-bigfile-rss.XXXXXX")
 cleanup() { [ "$KEEP" = 1 ] && echo "kept $WORK" >&2 || rm -rf "$WORK"; }
@@ -52,41 +51,8 @@ with open(sys.argv[1], "wb") as f:
         f.write(r.randbytes(16 << 20))
 PY
 
-# Runs "/usr/bin/time -f %M CMD" and polls CMD: the peak of its anonymous
-# memory (heap, stacks: RssAnon in /proc/PID/status), sampled every 2 ms.
-# The rest of the peak RSS is file pages: mostly the store's pack indexes,
-# which are mmap'd and searched for every chunk.
-SAMPLER='
-import os, subprocess, sys, time
-rss_file, anon_file, out = sys.argv[1:4]
-with open(out, "wb") as o, open(os.environ["WORK"] + "/.err", "wb") as e:
-    p = subprocess.Popen(["/usr/bin/time", "-f", "%M", "-o", rss_file] + sys.argv[4:], stdout=o, stderr=e)
-    peak = 0
-    while p.poll() is None:
-        try:
-            kids = open("/proc/%d/task/%d/children" % (p.pid, p.pid)).read().split()
-            for c in kids:
-                for line in open("/proc/%s/status" % c):
-                    if line.startswith("RssAnon:"):
-                        peak = max(peak, int(line.split()[1]))
-        except OSError:
-            pass
-        time.sleep(0.002)
-open(anon_file, "w").write("%d\n" % peak)
-sys.exit(p.returncode)
-'
-
-# rss CMD...: run CMD under GNU time; print its peak RSS (%M) and its
-# sampled peak anonymous memory, in MiB, as "TOTAL/ANON" (its stdout goes
-# to $RSS_OUT, default a scratch file).
-rss() {
-	WORK=$WORK python3 -c "$SAMPLER" "$WORK/.rss" "$WORK/.anon" "${RSS_OUT:-$WORK/.out}" "$@" || {
-		echo "bigfile-rss.sh: '$*' failed:" >&2
-		cat "$WORK/.err" >&2
-		exit 1
-	}
-	printf '%s/%s' "$(awk '{ printf "%.1f", $1 / 1024 }' "$WORK/.rss")" "$(awk '{ printf "%.1f", $1 / 1024 }' "$WORK/.anon")"
-}
+NAME=bigfile-rss.sh
+. "$(dirname "$0")/rss-lib.sh"
 
 # parts: how many part objects (type 4) the store's indexes list.
 parts() {
