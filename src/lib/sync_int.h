@@ -50,6 +50,12 @@ typedef struct lmd_ridx {
 	lmd_oid *damaged;
 	size_t ndamaged;
 	uint64_t requests;
+	/* Lookups across many packs: once they have cost about as much as
+	 * sorting every entry would, one sorted table of all (idspill.h). */
+	struct lmd_idspill *merged;
+	char *tmpdir;           /* for its runs: the index cache folder */
+	uint64_t lookups, entries;
+	bool merge_failed;
 } lmd_ridx;
 
 /* One listing of packs/: fills the pack ids and sizes, loads no index. */
@@ -62,8 +68,13 @@ int lmd__ridx_list(lmd_backend *b, lmd_ridx *ri);
  */
 int lmd__ridx_load(lmd_backend *b, lmd_ridx *ri, const char *cache_dir, unsigned jobs);
 bool lmd__ridx_has_pack(const lmd_ridx *ri, const lmd_oid *pack_id);
-/* Find an object in the loaded indexes (type 0: any); ret_pack is an index into packs. */
-int lmd__ridx_find(const lmd_ridx *ri, const lmd_oid *id, int type, size_t *ret_pack, lmd_loc *ret_loc);
+/*
+ * Find an object in the loaded indexes (type 0: any); ret_pack is an index
+ * into packs (any pack that holds it).  A search tries each pack in turn
+ * until a remote of many packs has had enough lookups to pay for merging
+ * their entries into one sorted table; then it is one binary search.
+ */
+int lmd__ridx_find(lmd_ridx *ri, const lmd_oid *id, int type, size_t *ret_pack, lmd_loc *ret_loc);
 /* The same, in one pack only. */
 int lmd__ridx_find_in(const lmd_ridx *ri, size_t pack, const lmd_oid *id, int type, lmd_loc *ret_loc);
 void lmd__ridx_release(lmd_ridx *ri);

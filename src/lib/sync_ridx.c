@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "hash.h"
+#include "idspill.h"
 #include "pack.h"
 #include "sync_int.h"
 
@@ -287,6 +288,13 @@ int lmd__ridx_load(lmd_backend *b, lmd_ridx *ri, const char *cache_dir, unsigned
 
 	if ((rc = lmd_mkdir_p(cache_dir, 0755)) < 0)
 		return rc;
+	if (!ri->tmpdir && !(ri->tmpdir = lmd_strdup(cache_dir)))
+		return -ENOMEM;
+	/* Lookups start over (packs may have been added). */
+	lmd_idspill_free(ri->merged);
+	ri->merged = NULL;
+	ri->lookups = ri->entries = 0;
+	ri->merge_failed = false;
 	for (size_t i = 0; i < ri->n; i++) {
 		lmd_ridx_pack *p = &ri->packs[i];
 		char hex[LMD_OID_HEXSZ + 1];
@@ -340,18 +348,79 @@ int lmd__ridx_find_in(const lmd_ridx *ri, size_t pack, const lmd_oid *id, int ty
 	return 0;
 }
 
-int lmd__ridx_find(const lmd_ridx *ri, const lmd_oid *id, int type, size_t *ret_pack, lmd_loc *ret_loc)
+/* Below this many packs a lookup in each is cheap enough. */
+#define MERGE_MIN_PACKS 16u
+/* A merged record: id, le32 pack. */
+#define MERGE_REC 36u
+
+/*
+ * One sorted table of every loaded pack's entries.  Memory: the idspill's
+ * buffer (8 MiB); beyond it sorted runs in the cache folder, unlinked.
+ * When it cannot be made (a full disk), lookups stay pack by pack.
+ */
+static void merge(lmd_ridx *ri)
 {
-	for (size_t i = 0; i < ri->n; i++) {
-		const uint8_t *e;
-		if (!ri->packs[i].idx || !(e = idx_find(&ri->packs[i], id, type)))
-			continue;
-		if (ret_pack)
-			*ret_pack = i;
-		if (ret_loc)
-			to_loc(e, i, ret_loc);
-		return 0;
+	lmd_idspill *m = NULL;
+	uint8_t rec[MERGE_REC];
+	int r = ri->tmpdir ? lmd_idspill_new_rec(ri->tmpdir, 0, MERGE_REC, &m) : -EINVAL;
+
+	for (size_t p = 0; r == 0 && p < ri->n; p++) {
+		const lmd_ridx_pack *pk = &ri->packs[p];
+		const uint8_t *ents = pk->idx ? pk->idx + LMD_IDX_HDR + LMD_IDX_FANOUT : NULL;
+		for (uint32_t i = 0; ents && r == 0 && i < pk->count; i++) {
+			const uint8_t *e = ents + (size_t)i * LMD_IDX_ENTRY;
+			memcpy(rec, e, 32);
+			lmd_put_le32(rec + 32, (uint32_t)p);
+			r = lmd_idspill_add_rec(m, rec);
+		}
 	}
+	if (r == 0)
+		r = lmd_idspill_finish(m);
+	if (r < 0) {
+		lmd_idspill_free(m);
+		lmd_error_clear();
+		ri->merge_failed = true;
+		return;
+	}
+	ri->merged = m;
+}
+
+static int found(size_t pack, const uint8_t *e, size_t *ret_pack, lmd_loc *ret_loc)
+{
+	if (ret_pack)
+		*ret_pack = pack;
+	if (ret_loc)
+		to_loc(e, pack, ret_loc);
+	return 0;
+}
+
+int lmd__ridx_find(lmd_ridx *ri, const lmd_oid *id, int type, size_t *ret_pack, lmd_loc *ret_loc)
+{
+	const uint8_t *e;
+
+	if (!ri->merged && !ri->merge_failed && ri->n >= MERGE_MIN_PACKS) {
+		/* Pack by pack, a lookup costs about one step per pack; merging,
+		 * a few per entry: merge once lookups have cost that much. */
+		if (!ri->entries)
+			for (size_t i = 0; i < ri->n; i++)
+				ri->entries += ri->packs[i].idx ? ri->packs[i].count : 0;
+		if (++ri->lookups * ri->n >= 4 * ri->entries + 1)
+			merge(ri);
+	}
+	if (ri->merged) {
+		const uint8_t *rec = lmd_idspill_find(ri->merged, id);
+		size_t p;
+		if (!rec)
+			return LMD_EMISSING;   /* every loaded entry is in the table */
+		p = lmd_get_le32(rec + 32);
+		if (p < ri->n && ri->packs[p].idx && (e = idx_find(&ri->packs[p], id, type)))
+			return found(p, e, ret_pack, ret_loc);
+		/* The table kept one pack's record of this id; another pack may hold
+		 * it with the type asked for: look in each. */
+	}
+	for (size_t i = 0; i < ri->n; i++)
+		if (ri->packs[i].idx && (e = idx_find(&ri->packs[i], id, type)))
+			return found(i, e, ret_pack, ret_loc);
 	return LMD_EMISSING;
 }
 
@@ -363,5 +432,7 @@ void lmd__ridx_release(lmd_ridx *ri)
 	free(ri->partial);
 	free(ri->partial_size);
 	free(ri->damaged);
+	lmd_idspill_free(ri->merged);
+	free(ri->tmpdir);
 	memset(ri, 0, sizeof(*ri));
 }

@@ -179,3 +179,86 @@ Test(ridx, damaged_remote_index_sets_its_pack_aside)
 	free(remote);
 	free(cache);
 }
+
+/*
+ * Many packs: once lookups have cost enough, they go through one merged
+ * table of every pack's entries, and find the same objects (one id in two
+ * packs included) with the same locations as the search pack by pack.
+ */
+Test(ridx, many_packs_merge)
+{
+	enum { NP = 24, PER = 12 };
+	char *store = tpath("store"), *remote = tpath("remote"), *cache = tpath("cache");
+	lmd_oid ids[NP][PER], pids[NP], other;
+	uint8_t buf[NP][PER][300];
+	lmd_ridx ri = { 0 };
+	lmd_store *s;
+	t_rng rng = { 11 };
+
+	cr_assert_eq(lmd_store_open(store, NULL, &s), 0, "%s", lmd_error_last());
+	for (int p = 0; p < NP; p++) {
+		lmd_packer *pk;
+		cr_assert_eq(lmd_packer_new(s, &pk), 0);
+		for (int i = 0; i < PER; i++) {
+			/* pack 17's first object is pack 5's first object again */
+			if (p == 17 && i == 0)
+				memcpy(buf[p][i], buf[5][0], sizeof(buf[p][i]));
+			else
+				t_fill(&rng, buf[p][i], sizeof(buf[p][i]));
+			cr_assert_eq(lmd_sha256_buf(buf[p][i], sizeof(buf[p][i]), &ids[p][i]), 0);
+			cr_assert_eq(lmd_packer_put(pk, LMD_OBJ_DATA, &ids[p][i], buf[p][i], sizeof(buf[p][i])), 0);
+		}
+		cr_assert_eq(lmd_packer_finish(pk), 0, "%s", lmd_error_last());
+		lmd_packer_free(pk);
+	}
+	cr_assert_eq(lmd_store_refresh(s), 0);
+	cr_assert_eq(lmd_store_pack_count(s), NP);
+	for (int p = 0; p < NP; p++)
+		pids[p] = *lmd_store_pack_id(s, (uint32_t)p);
+	lmd_store_free(s);
+
+	lmd_backend *b = open_remote(remote);
+	for (int p = 0; p < NP; p++) {
+		upload(b, store, &pids[p], "pack");
+		upload(b, store, &pids[p], "idx");
+	}
+	cr_assert_eq(lmd__ridx_list(b, &ri), 0, "%s", lmd_error_last());
+	cr_assert_eq(ri.n, NP);
+	cr_assert_eq(lmd__ridx_load(b, &ri, cache, 2), 0, "%s", lmd_error_last());
+
+	memset(&other, 0xab, sizeof(other));
+	for (int round = 0; round < 3; round++) {
+		for (int p = 0; p < NP; p++)
+			for (int i = 0; i < PER; i++) {
+				size_t rp = SIZE_MAX;
+				lmd_loc loc, in;
+				cr_assert_eq(lmd__ridx_find(&ri, &ids[p][i], LMD_OBJ_DATA, &rp, &loc), 0,
+					     "round %d pack %d object %d", round, p, i);
+				cr_assert_lt(rp, (size_t)NP);
+				cr_assert_eq(loc.len, 300);
+				cr_assert_eq(loc.pack, rp);
+				/* the pack named holds it, where it says */
+				cr_assert_eq(lmd__ridx_find_in(&ri, rp, &ids[p][i], LMD_OBJ_DATA, &in), 0);
+				cr_assert_eq(in.block_off, loc.block_off);
+				cr_assert_eq(in.raw_off, loc.raw_off);
+				cr_assert_eq(lmd__ridx_find(&ri, &ids[p][i], LMD_OBJ_TREE, NULL, NULL), LMD_EMISSING);
+			}
+		cr_assert_eq(lmd__ridx_find(&ri, &other, 0, NULL, NULL), LMD_EMISSING);
+		/* 288 entries in 24 packs: merged during the first round */
+		cr_assert_eq(ri.merged != NULL, true, "round %d: no merged table", round);
+	}
+	cr_assert_eq(ri.merge_failed, false);
+	lmd__ridx_release(&ri);
+
+	/* Fewer lookups than it would cost: pack by pack, no table. */
+	cr_assert_eq(lmd__ridx_list(b, &ri), 0);
+	cr_assert_eq(lmd__ridx_load(b, &ri, cache, 2), 0, "%s", lmd_error_last());
+	for (int i = 0; i < 5; i++)
+		cr_assert_eq(lmd__ridx_find(&ri, &ids[i][0], 0, NULL, NULL), 0);
+	cr_assert_null(ri.merged);
+	lmd__ridx_release(&ri);
+	lmd_backend_free(b);
+	free(store);
+	free(remote);
+	free(cache);
+}
