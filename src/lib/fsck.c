@@ -11,6 +11,7 @@
 
 #include "chunklist.h"
 #include "oidset.h"
+#include "pool.h"
 #include "walk.h"
 
 struct fsck_ctx {
@@ -49,6 +50,120 @@ static void bad_cb(const lmd_oid *pack, const lmd_oid *id, const char *what, voi
 	lmd_oidset_add(&c->bad_packs, pack);
 	c->st.damaged++;
 	report(c, pack, id, what, NULL);
+}
+
+/*
+ * Packs are verified in parallel, one pool job each (the store's pack
+ * access is locked; each worker has its own zstd context).  A job keeps
+ * the damage it finds and the caller replays it in pack order, so reports
+ * come out as a sequential run gives them.  Memory: the jobs in flight
+ * (twice the threads), each a read buffer, a block and its reports.
+ */
+struct vrep {
+	lmd_oid pack, id;
+	bool has_id;
+	char *what;
+};
+
+struct vjob {
+	lmd_job job;            /* first: the pool hands this back */
+	struct fsck_ctx *c;
+	uint32_t pack;
+	struct vrep *v;
+	size_t n, cap;
+	bool oom;
+};
+
+static void collect_cb(const lmd_oid *pack, const lmd_oid *id, const char *what, void *payload)
+{
+	struct vjob *j = payload;
+	if (j->oom)
+		return;
+	if (j->n == j->cap) {
+		size_t c = j->cap ? j->cap * 2 : 8;
+		struct vrep *nv = lmd_reallocarray(j->v, c, sizeof(*nv));
+		if (!nv) {
+			j->oom = true;
+			return;
+		}
+		j->v = nv;
+		j->cap = c;
+	}
+	j->v[j->n] = (struct vrep){ .pack = *pack, .has_id = id != NULL, .what = lmd_strdup(what) };
+	if (id)
+		j->v[j->n].id = *id;
+	if (!j->v[j->n].what) {
+		j->oom = true;
+		return;
+	}
+	j->n++;
+}
+
+static void verify_fn(lmd_job *job, lmd_worker_ctx *w)
+{
+	struct vjob *j = (struct vjob *)job;
+	int r = lmd_store_verify_pack(j->c->s, j->pack, w->z, collect_cb, j, NULL);
+	if (r >= 0 && j->oom)
+		r = -ENOMEM;
+	job->result = r;
+	if (r < 0)
+		lmd_job_fail(job, r);
+}
+
+static void vjob_reset(struct vjob *j)
+{
+	for (size_t i = 0; i < j->n; i++)
+		free(j->v[i].what);
+	free(j->v);
+	memset(j, 0, sizeof(*j));
+}
+
+/* Every pack, in parallel; damage reported in pack order. */
+static int verify_packs(struct fsck_ctx *c)
+{
+	uint32_t npacks = lmd_store_pack_count(c->s);
+	unsigned jobs = lmd__repo_jobs(c->r), window = jobs * 2;
+	struct vjob *ring = NULL;
+	lmd_pool *pool = NULL;
+	uint32_t next = 0, head = 0, end = npacks;
+	int rc;
+
+	if (npacks == 0)
+		return 0;
+	if ((rc = lmd_pool_new(jobs > 1 ? jobs - 1 : 0, 1, 1, &pool)) < 0)
+		return rc;
+	if (!(ring = lmd_calloc(window, sizeof(*ring)))) {
+		lmd_pool_free(pool);
+		return -ENOMEM;
+	}
+	rc = 0;
+	while (head < end) {
+		while (next < end && next - head < window) {
+			struct vjob *j = &ring[next % window];
+			j->job.fn = verify_fn;
+			j->c = c;
+			j->pack = next++;
+			lmd_pool_submit(pool, &j->job);
+		}
+		struct vjob *j = &ring[head % window];
+		lmd_pool_wait(pool, &j->job);
+		if (rc == 0 && j->job.result < 0)
+			rc = lmd_error_set(j->job.result, "%s", j->job.err);
+		for (size_t i = 0; rc == 0 && i < j->n; i++)
+			bad_cb(&j->v[i].pack, j->v[i].has_id ? &j->v[i].id : NULL, j->v[i].what, c);
+		if (rc == 0) {
+			c->st.packs++;
+			c->st.bytes += lmd_store_pack_size(c->s, head);
+			lmd__progress_add(c->r, lmd_store_pack_size(c->s, head), 1);
+		}
+		vjob_reset(j);
+		head++;
+		if (rc < 0)
+			end = next;   /* submit no more; wait for those in flight */
+	}
+	lmd_pool_free(pool);
+	free(ring);
+	return rc;
 }
 
 /* Is this object present and undamaged?  Sets a message for the caller. */
@@ -174,11 +289,10 @@ int lmd_fsck_ext(lmd_repo *r, unsigned flags, lmd_fsck_cb cb, void *payload, lmd
 	struct fsck_ctx c = { .r = r, .cb = cb, .payload = payload };
 	lmd_dataset *ds = NULL;
 	size_t nds = 0;
-	lmd_zctx *z = NULL;
 	uint64_t total = 0;
 	int rc;
 
-	if ((rc = lmd__repo_store(r, &c.s)) < 0 || (rc = lmd_zctx_new(1, &z)) < 0)
+	if ((rc = lmd__repo_store(r, &c.s)) < 0)
 		goto done;
 	/* Packs whose index is damaged: rebuild the index from the pack
 	 * (repair), or report them. */
@@ -217,15 +331,8 @@ int lmd_fsck_ext(lmd_repo *r, unsigned flags, lmd_fsck_cb cb, void *payload, lmd
 		total += lmd_store_pack_size(c.s, i);
 	lmd_store_foreach(c.s, count_entry, &c);
 	lmd__progress_start(r, "verifying", total, lmd_store_pack_count(c.s));
-	for (uint32_t i = 0; i < lmd_store_pack_count(c.s); i++) {
-		uint64_t done = 0;
-		rc = lmd_store_verify_pack(c.s, i, z, bad_cb, &c, &done);
-		if (rc < 0)
-			goto done;
-		c.st.packs++;
-		c.st.bytes += lmd_store_pack_size(c.s, i);
-		lmd__progress_add(r, lmd_store_pack_size(c.s, i), 1);
-	}
+	if ((rc = verify_packs(&c)) < 0)
+		goto done;
 	lmd__progress_end(r);
 	if ((flags & LMD_FSCK_REPAIR) && c.bad_packs.n) {
 		if ((rc = lmd__store_repair(r, &c.bad_packs, &c.bad, &c.st.dropped)) < 0)
@@ -264,6 +371,5 @@ done:
 	lmd__datasets_free(ds, nds);
 	lmd_oidset_release(&c.bad);
 	lmd_oidset_release(&c.bad_packs);
-	lmd_zctx_free(z);
 	return rc;
 }
