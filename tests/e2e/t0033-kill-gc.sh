@@ -37,21 +37,37 @@ check_store() {   # what: after a kill
 	expect_eq "$(cd d && sha256sum f*)" "$sums" "files after $1"
 }
 
-# Time a whole gc once, then kill at points spread over that time.
-start=$(date +%s%N)
-expect_exit 0 lmdata gc --workspace
-took=$(( ($(date +%s%N) - start) / 1000000 ))
+# Time a whole gc (the fastest of three: one slowed down by the load of
+# other tests would put every kill after the end), then kill at points
+# spread over that time.
+took=
+for i in 1 2 3; do
+	rm -rf .lmdata && cp -a "$TMP_ROOT/store" .lmdata
+	start=$(date +%s%N)
+	expect_exit 0 lmdata gc --workspace
+	t=$(( ($(date +%s%N) - start) / 1000000 ))
+	[ -z "$took" ] || [ "$t" -lt "$took" ] && took=$t
+done
 note "gc took ${took} ms: $npacks packs -> $(ls .lmdata/cache/packs/*.pack | wc -l)"
 check_store "an uninterrupted gc"
 killed=0
 for frac in 5 15 30 45 60 70 80 90 95 99; do
-	rm -rf .lmdata && cp -a "$TMP_ROOT/store" .lmdata
 	delay=$(awk -v t="$took" -v f="$frac" 'BEGIN { printf "%.3f", t * f / 100000 }')
-	"$LMDATA" gc --workspace >/dev/null 2>&1 &
-	pid=$!
-	sleep "$delay"
-	kill -9 "$pid" 2>/dev/null && killed=$((killed + 1))
-	wait "$pid" 2>/dev/null
+	# A run that finished before the kill is tried again, sooner.
+	for try in 1 2 3; do
+		rm -rf .lmdata && cp -a "$TMP_ROOT/store" .lmdata
+		"$LMDATA" gc --workspace >/dev/null 2>&1 &
+		pid=$!
+		sleep "$delay"
+		if kill -9 "$pid" 2>/dev/null; then
+			killed=$((killed + 1))
+			wait "$pid" 2>/dev/null
+			break
+		fi
+		wait "$pid" 2>/dev/null
+		check_store "a gc that finished before the kill"
+		delay=$(awk -v d="$delay" 'BEGIN { printf "%.3f", d / 2 }')
+	done
 	check_store "gc killed at ${delay}s"
 	expect_exit 0 lmdata gc --workspace
 	check_store "gc rerun after a kill at ${delay}s"
