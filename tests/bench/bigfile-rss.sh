@@ -19,26 +19,11 @@
 set -Eeuo pipefail
 export LC_ALL=C
 
-LMDATA=
+NAME=bigfile-rss.sh
 SIZES="1 2 4"
-WORK_PARENT=${TMPDIR:-/tmp}
-KEEP=0
-while (($#)); do
-	case $1 in
-	--lmdata) LMDATA=${2:?--lmdata needs a path}; shift 2 ;;
-	--sizes) SIZES=${2:?--sizes needs a list}; shift 2 ;;
-	--work) WORK_PARENT=${2:?--work needs a directory}; shift 2 ;;
-	--keep) KEEP=1; shift ;;
-	-h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-	*) echo "bigfile-rss.sh: unknown option '$1'" >&2; exit 2 ;;
-	esac
-done
-[ -n "$LMDATA" ] || { echo "bigfile-rss.sh: --lmdata PATH is required" >&2; exit 2; }
-LMDATA=$(cd "$(dirname "$LMDATA")" && pwd)/$(basename "$LMDATA")
-
-WORK=$(mktemp -d "$WORK_PARENT/lmdata-bigfile-rss.XXXXXX")
-cleanup() { [ "$KEEP" = 1 ] && echo "kept $WORK" >&2 || rm -rf "$WORK"; }
-trap cleanup EXIT
+HELP_LINES=2,16
+. "$(dirname "$0")/rss-lib.sh"
+rss_setup "$@"
 
 max=0
 for s in $SIZES; do ((s > max)) && max=$s; done
@@ -50,9 +35,6 @@ with open(sys.argv[1], "wb") as f:
     for _ in range(int(sys.argv[2]) * 64):
         f.write(r.randbytes(16 << 20))
 PY
-
-NAME=bigfile-rss.sh
-. "$(dirname "$0")/rss-lib.sh"
 
 # parts: how many part objects (type 4) the store's indexes list.
 parts() {

@@ -19,29 +19,11 @@
 set -Eeuo pipefail
 export LC_ALL=C
 
-LMDATA=
-SIZES="128 256 512"
-WORK_PARENT=${TMPDIR:-/tmp}
-KEEP=0
-while (($#)); do
-	case $1 in
-	--lmdata) LMDATA=${2:?--lmdata needs a path}; shift 2 ;;
-	--sizes) SIZES=${2:?--sizes needs a list}; shift 2 ;;
-	--work) WORK_PARENT=${2:?--work needs a directory}; shift 2 ;;
-	--keep) KEEP=1; shift ;;
-	-h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-	*) echo "remote-rss.sh: unknown option '$1'" >&2; exit 2 ;;
-	esac
-done
-[ -n "$LMDATA" ] || { echo "remote-rss.sh: --lmdata PATH is required" >&2; exit 2; }
-LMDATA=$(cd "$(dirname "$LMDATA")" && pwd)/$(basename "$LMDATA")
-
-WORK=$(mktemp -d "$WORK_PARENT/lmdata-remote-rss.XXXXXX")
-cleanup() { [ "$KEEP" = 1 ] && echo "kept $WORK" >&2 || rm -rf "$WORK"; }
-trap cleanup EXIT
 NAME=remote-rss.sh
+SIZES="128 256 512"
+HELP_LINES=2,18
 . "$(dirname "$0")/rss-lib.sh"
-
+rss_setup "$@"
 max=0
 for s in $SIZES; do ((s > max)) && max=$s; done
 echo "generating $max MiB of pseudo-random data..." >&2
