@@ -10,12 +10,12 @@
 
 #define DEFAULT_BUF_IDS ((size_t)256 << 10)
 #define FAN 65536u
+#define MAX_RUNS 64u     /* then they are merged into one */
+#define READ_IDS 2048u   /* ids a merge reads at a time from each run (64 KiB) */
 
 struct run {
 	int fd;
 	uint64_t n;
-	const lmd_oid *map;
-	uint64_t pos;
 };
 
 struct lmd_idspill {
@@ -85,11 +85,15 @@ int lmd_idspill_new(const char *tmpdir, size_t buf_ids, lmd_idspill **ret)
 	return 0;
 }
 
+static int compact(lmd_idspill *s);
+
 static int spill(lmd_idspill *s)
 {
 	size_t n = sort_unique(s->buf, s->nbuf);
 	int fd, r;
 
+	if (s->nruns == MAX_RUNS && (r = compact(s)) < 0)
+		return r;
 	if (s->nruns == s->aruns) {
 		unsigned na = s->aruns ? s->aruns * 2 : 16;
 		struct run *nr = lmd_reallocarray(s->runs, na, sizeof(*nr));
@@ -124,37 +128,66 @@ int lmd_idspill_add(lmd_idspill *s, const lmd_oid *id)
 	return 0;
 }
 
-/* Buffered writes of the merged file. */
-struct wbuf {
-	int fd;
-	lmd_oid b[2048];
-	size_t n;
-	int err;
+/*
+ * Merging: every run (and, for foreach, the sorted buffer) is read back a
+ * piece of READ_IDS ids at a time through a cursor; a heap of cursors
+ * yields the ids in order, each distinct id once.  Nothing is mapped, so
+ * memory is READ_IDS ids per run, whatever the runs hold.
+ */
+struct cursor {
+	int fd;                 /* -1: the ids are in mem */
+	const lmd_oid *mem;
+	uint64_t n, next;       /* ids in the source; the next one to load */
+	lmd_oid *own;           /* a run's piece buffer (READ_IDS) */
+	const lmd_oid *b;       /* the piece loaded */
+	size_t bn, bi;
 };
 
-static void wput(struct wbuf *w, const lmd_oid *id)
+/* Load the next piece of a run; 0 when it is used up. */
+static int cursor_fill(lmd_idspill *s, struct cursor *cu)
 {
-	if (w->err)
-		return;
-	w->b[w->n++] = *id;
-	if (w->n == sizeof(w->b) / sizeof(w->b[0])) {
-		w->err = lmd_write_all(w->fd, w->b, sizeof(w->b));
-		w->n = 0;
+	size_t want;
+	ssize_t got;
+
+	cu->bi = cu->bn = 0;
+	if (cu->next == cu->n)
+		return 0;
+	if (cu->fd < 0) {
+		/* in memory: no copy, the piece is the rest */
+		cu->b = cu->mem + cu->next;
+		cu->bn = (size_t)(cu->n - cu->next);
+		cu->next = cu->n;
+		return 0;
 	}
+	want = (size_t)LMD_MIN((uint64_t)READ_IDS, cu->n - cu->next);
+	cu->b = cu->own;
+	got = lmd_pread_full(cu->fd, cu->own, want * sizeof(lmd_oid), (off_t)(cu->next * sizeof(lmd_oid)));
+	if (got < 0)
+		return lmd_error_set((int)got, "cannot read a temporary file in '%s': %s", s->dir, lmd_strerror((int)got));
+	if ((size_t)got != want * sizeof(lmd_oid))
+		return lmd_error_set(-EIO, "a temporary file in '%s' is shorter than written", s->dir);
+	cu->bn = want;
+	cu->next += want;
+	return 0;
 }
 
-static bool run_less(const lmd_idspill *s, unsigned a, unsigned b)
+static const lmd_oid *cursor_id(const struct cursor *cu)
 {
-	return memcmp(&s->runs[a].map[s->runs[a].pos], &s->runs[b].map[s->runs[b].pos], sizeof(lmd_oid)) < 0;
+	return &cu->b[cu->bi];
 }
 
-static void sift(const lmd_idspill *s, unsigned *h, unsigned n, unsigned i)
+static bool cur_less(const struct cursor *cs, unsigned a, unsigned b)
+{
+	return memcmp(cursor_id(&cs[a]), cursor_id(&cs[b]), sizeof(lmd_oid)) < 0;
+}
+
+static void sift(const struct cursor *cs, unsigned *h, unsigned n, unsigned i)
 {
 	for (;;) {
 		unsigned l = 2 * i + 1, m = i;
-		if (l < n && run_less(s, h[l], h[m]))
+		if (l < n && cur_less(cs, h[l], h[m]))
 			m = l;
-		if (l + 1 < n && run_less(s, h[l + 1], h[m]))
+		if (l + 1 < n && cur_less(cs, h[l + 1], h[m]))
 			m = l + 1;
 		if (m == i)
 			return;
@@ -165,89 +198,156 @@ static void sift(const lmd_idspill *s, unsigned *h, unsigned n, unsigned i)
 	}
 }
 
-static int merge_runs(lmd_idspill *s)
+/*
+ * Merge the runs, and mem (sorted, distinct) when nmem, calling emit once
+ * per distinct id in order.  The runs stay as they are.
+ */
+static int merge(lmd_idspill *s, const lmd_oid *mem, size_t nmem, lmd_idspill_cb emit, void *payload)
 {
-	struct wbuf *w = NULL;
-	unsigned *h = NULL, nh = 0;
-	const lmd_oid *prev = NULL;
+	unsigned nc = s->nruns + (nmem ? 1 : 0), nh = 0, *h = NULL;
+	struct cursor *cs = NULL;
+	lmd_oid prev;
+	bool have_prev = false;
 	int r = 0;
 
-	for (unsigned i = 0; i < s->nruns; i++) {
-		struct run *rn = &s->runs[i];
-		void *m;
-		if (!rn->n)
-			continue;
-		if (rn->n > SIZE_MAX / sizeof(lmd_oid))
-			return -EOVERFLOW;
-		m = mmap(NULL, (size_t)rn->n * sizeof(lmd_oid), PROT_READ, MAP_PRIVATE, rn->fd, 0);
-		if (m == MAP_FAILED)
-			return lmd_errno_path("cannot map a temporary file in", s->dir);
-		rn->map = m;
-	}
-	w = lmd_calloc(1, sizeof(*w));
-	h = lmd_calloc(s->nruns + 1, sizeof(*h));
-	if (!w || !h) {
+	cs = lmd_calloc(nc ? nc : 1, sizeof(*cs));
+	h = lmd_calloc(nc ? nc : 1, sizeof(*h));
+	if (!cs || !h) {
 		r = -ENOMEM;
 		goto done;
 	}
-	if ((w->fd = anon_file(s)) < 0) {
-		r = w->fd;
-		goto done;
-	}
-	for (unsigned i = 0; i < s->nruns; i++)
-		if (s->runs[i].n)
+	for (unsigned i = 0; i < nc; i++) {
+		struct cursor *cu = &cs[i];
+		if (i < s->nruns) {
+			cu->fd = s->runs[i].fd;
+			cu->n = s->runs[i].n;
+			if (!(cu->own = lmd_reallocarray(NULL, READ_IDS, sizeof(*cu->own)))) {
+				r = -ENOMEM;
+				goto done;
+			}
+		} else {
+			cu->fd = -1;
+			cu->mem = mem;
+			cu->n = nmem;
+		}
+		if ((r = cursor_fill(s, cu)) < 0)
+			goto done;
+		if (cu->bn)
 			h[nh++] = i;
+	}
 	for (unsigned i = nh / 2; i-- > 0;)
-		sift(s, h, nh, i);
-	s->n = 0;
+		sift(cs, h, nh, i);
 	while (nh) {
-		struct run *rn = &s->runs[h[0]];
-		const lmd_oid *id = &rn->map[rn->pos];
-		if (!prev || memcmp(prev, id, sizeof(*id)) != 0) {
-			wput(w, id);
-			s->n++;
+		struct cursor *cu = &cs[h[0]];
+		const lmd_oid *id = cursor_id(cu);
+		if (!have_prev || memcmp(&prev, id, sizeof(*id)) != 0) {
+			if ((r = emit(id, payload)) < 0)
+				goto done;
+			prev = *id;   /* a copy: the piece is reloaded below */
+			have_prev = true;
 		}
-		prev = id;
-		if (++rn->pos == rn->n)
+		if (++cu->bi == cu->bn && (r = cursor_fill(s, cu)) < 0)
+			goto done;
+		if (!cu->bn)
 			h[0] = h[--nh];
-		sift(s, h, nh, 0);
-	}
-	if (!w->err && w->n)
-		w->err = lmd_write_all(w->fd, w->b, w->n * sizeof(w->b[0]));
-	if (w->err) {
-		r = lmd_error_set(w->err, "cannot write a temporary file in '%s': %s", s->dir, lmd_strerror(w->err));
-		goto done;
-	}
-	s->fd = w->fd;
-	w->fd = -1;
-	if (s->n) {
-		void *m;
-		if (s->n > SIZE_MAX / sizeof(lmd_oid)) {
-			r = -EOVERFLOW;
-			goto done;
-		}
-		s->map_len = (size_t)s->n * sizeof(lmd_oid);
-		m = mmap(NULL, s->map_len, PROT_READ, MAP_PRIVATE, s->fd, 0);
-		if (m == MAP_FAILED) {
-			s->map_len = 0;
-			r = lmd_errno_path("cannot map a temporary file in", s->dir);
-			goto done;
-		}
-		s->ids = m;
+		sift(cs, h, nh, 0);
 	}
 done:
-	/* The runs are merged (or the merge failed): drop them either way. */
-	for (unsigned i = 0; i < s->nruns; i++) {
-		if (s->runs[i].map)
-			munmap((void *)s->runs[i].map, (size_t)s->runs[i].n * sizeof(lmd_oid));
-		close(s->runs[i].fd);
-	}
-	s->nruns = 0;
-	if (w && w->fd >= 0)
-		close(w->fd);
-	free(w);
+	for (unsigned i = 0; cs && i < nc; i++)
+		free(cs[i].own);
+	free(cs);
 	free(h);
 	return r;
+}
+
+/* Buffered writes of a merged file. */
+struct wbuf {
+	lmd_idspill *s;
+	int fd;
+	uint64_t n;
+	lmd_oid b[2048];
+	size_t nb;
+};
+
+static int wflush(struct wbuf *w)
+{
+	int r = w->nb ? lmd_write_all(w->fd, w->b, w->nb * sizeof(w->b[0])) : 0;
+	w->nb = 0;
+	if (r < 0)
+		return lmd_error_set(r, "cannot write a temporary file in '%s': %s", w->s->dir, lmd_strerror(r));
+	return 0;
+}
+
+static int wput(const lmd_oid *id, void *payload)
+{
+	struct wbuf *w = payload;
+	w->b[w->nb++] = *id;
+	w->n++;
+	return w->nb == sizeof(w->b) / sizeof(w->b[0]) ? wflush(w) : 0;
+}
+
+/* Replace every run by one merged run: *ret_fd, *ret_n ids. */
+static int merge_to_file(lmd_idspill *s, int *ret_fd, uint64_t *ret_n)
+{
+	struct wbuf *w = lmd_calloc(1, sizeof(*w));
+	int r;
+
+	if (!w)
+		return -ENOMEM;
+	w->s = s;
+	if ((w->fd = anon_file(s)) < 0) {
+		r = w->fd;
+		free(w);
+		return r;
+	}
+	r = merge(s, NULL, 0, wput, w);
+	if (r == 0)
+		r = wflush(w);
+	if (r < 0) {
+		close(w->fd);
+		free(w);
+		return r;
+	}
+	for (unsigned i = 0; i < s->nruns; i++)
+		close(s->runs[i].fd);
+	s->nruns = 0;
+	*ret_fd = w->fd;
+	*ret_n = w->n;
+	free(w);
+	return 0;
+}
+
+/*
+ * Too many runs: merge them into one, so the open files and the merge's
+ * pieces stay bounded however many ids are added.
+ */
+static int compact(lmd_idspill *s)
+{
+	int fd, r;
+	uint64_t n;
+
+	if ((r = merge_to_file(s, &fd, &n)) < 0)
+		return r;
+	s->runs[0] = (struct run){ .fd = fd, .n = n };
+	s->nruns = 1;
+	return 0;
+}
+
+static int merge_runs(lmd_idspill *s)
+{
+	int r = merge_to_file(s, &s->fd, &s->n);
+	if (r < 0 || !s->n)
+		return r;
+	if (s->n > SIZE_MAX / sizeof(lmd_oid))
+		return -EOVERFLOW;
+	s->map_len = (size_t)s->n * sizeof(lmd_oid);
+	void *m = mmap(NULL, s->map_len, PROT_READ, MAP_PRIVATE, s->fd, 0);
+	if (m == MAP_FAILED) {
+		s->map_len = 0;
+		return lmd_errno_path("cannot map a temporary file in", s->dir);
+	}
+	s->ids = m;
+	return 0;
 }
 
 int lmd_idspill_finish(lmd_idspill *s)
@@ -310,6 +410,20 @@ bool lmd_idspill_has(const lmd_idspill *s, const lmd_oid *id)
 	return false;
 }
 
+int lmd_idspill_foreach(lmd_idspill *s, lmd_idspill_cb cb, void *payload)
+{
+	int r;
+
+	if (s->finished) {
+		for (uint64_t i = 0; i < s->n; i++)
+			if ((r = cb(&s->ids[i], payload)) < 0)
+				return r;
+		return 0;
+	}
+	s->nbuf = sort_unique(s->buf, s->nbuf);
+	return merge(s, s->buf, s->nbuf, cb, payload);
+}
+
 uint64_t lmd_idspill_count(const lmd_idspill *s)
 {
 	return s->n;
@@ -324,11 +438,8 @@ void lmd_idspill_free(lmd_idspill *s)
 {
 	if (!s)
 		return;
-	for (unsigned i = 0; i < s->nruns; i++) {
-		if (s->runs[i].map)
-			munmap((void *)s->runs[i].map, (size_t)s->runs[i].n * sizeof(lmd_oid));
+	for (unsigned i = 0; i < s->nruns; i++)
 		close(s->runs[i].fd);
-	}
 	if (s->ids && s->ids != s->buf)
 		munmap((void *)s->ids, s->map_len);
 	if (s->fd >= 0)
