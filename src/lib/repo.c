@@ -188,6 +188,8 @@ uint32_t lmd__test_part_chunks;
 uint64_t lmd__test_pack_target;
 /* gc's in-memory buffer of live chunk ids (idspill.h); 0: the default. */
 size_t lmd__test_gc_ids;
+/* fetch's chunks per batch, and its count's buffer of chunk ids; 0: the defaults. */
+size_t lmd__test_fetch_batch;
 
 int lmd__repo_store(lmd_repo *r, lmd_store **ret)
 {

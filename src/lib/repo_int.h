@@ -32,6 +32,7 @@ struct lmd_repo {
 extern uint32_t lmd__test_part_chunks;
 extern uint64_t lmd__test_pack_target;
 extern size_t lmd__test_gc_ids;
+extern size_t lmd__test_fetch_batch;
 /* The store, opened on first use. */
 int lmd__repo_store(lmd_repo *r, lmd_store **ret);
 /* Take the writer lock (waits a few seconds for another writer). */

@@ -11,6 +11,10 @@
  *   LMDATA_TEST_GC_IDS=N        gc keeps N live chunk ids in memory before
  *                               it writes a sorted run to disk (default
  *                               256 Ki), so a small repository spills
+ *   LMDATA_TEST_FETCH_BATCH=N   fetch asks for at most N missing chunks at a
+ *                               time (default 64 Ki) and keeps N chunk ids
+ *                               of its count in memory before it spills,
+ *                               so a small dataset takes many batches
  *
  * The installed lmdata is built without this file: no environment can
  * change what objects its files give.
@@ -30,4 +34,7 @@ __attribute__((constructor)) static void test_hooks_init(void)
 	e = getenv("LMDATA_TEST_GC_IDS");
 	if (e && *e)
 		lmd__test_gc_ids = (size_t)strtoull(e, NULL, 10);
+	e = getenv("LMDATA_TEST_FETCH_BATCH");
+	if (e && *e)
+		lmd__test_fetch_batch = (size_t)strtoull(e, NULL, 10);
 }
