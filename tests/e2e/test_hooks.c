@@ -8,6 +8,9 @@
  *                               of a few MiB has many parts
  *   LMDATA_TEST_PACK_TARGET=N   seal a pack once it holds N bytes (default
  *                               32 MiB), so that a few MiB make many packs
+ *   LMDATA_TEST_BLOCK_TARGET=N  close a block once it holds N raw bytes
+ *                               (default 1 MiB), so that a few MiB make
+ *                               hundreds of blocks
  *   LMDATA_TEST_GC_IDS=N        gc keeps N live chunk ids in memory before
  *                               it writes a sorted run to disk (default
  *                               256 Ki), so a small repository spills
@@ -31,6 +34,9 @@ __attribute__((constructor)) static void test_hooks_init(void)
 	e = getenv("LMDATA_TEST_PACK_TARGET");
 	if (e && *e)
 		lmd__test_pack_target = strtoull(e, NULL, 10);
+	e = getenv("LMDATA_TEST_BLOCK_TARGET");
+	if (e && *e)
+		lmd__test_block_target = (uint32_t)strtoul(e, NULL, 10);
 	e = getenv("LMDATA_TEST_GC_IDS");
 	if (e && *e)
 		lmd__test_gc_ids = (size_t)strtoull(e, NULL, 10);
