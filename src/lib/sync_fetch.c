@@ -22,15 +22,20 @@
  * A chunk is deduplicated by the store itself: once its block has gone to
  * the packer, lmd_store_has sees it (the packer's session set until the
  * pack is sealed, its index after), so a later batch skips it; within a
- * batch, a set of the batch's ids.
+ * batch, a set of the batch's ids.  So that looking every chunk up stays
+ * cheap however many packs the fetch seals, they get multi-pack indexes
+ * as it goes (reindex).
  *
- * Memory: the metadata walk holds a few ids per file (the current and
- * next level, a set of every tree, file id and part met); chunks cost one
- * batch (BATCH_MAX ids, their set, their block list and ranges: a few
- * MiB), the id buffer of the chunk count (below) and one block buffer per
- * transfer in flight, however many chunks the datasets have.  (The
- * remote's and the store's index files are mapped, not read: their pages
- * are the kernel's page cache.)
+ * Memory, however many chunks the datasets have: the metadata walk's few
+ * ids per file (the current and next level, a set of every tree, file id
+ * and part met) and one chunk list or part being read; for chunks, one
+ * batch (BATCH_MAX ids, their set, block list and ranges: about 8 MiB, at
+ * worst 25 MiB if every chunk is a block of its own), the count's id
+ * buffer (8 MiB), the packer's entries for one pack, and one block
+ * buffer per transfer in flight or block being checked.  The remote's and
+ * the store's index files are mapped, not read (page cache, not the
+ * heap); only while the remote's indexes are first downloaded are up to
+ * 64 of them held at once (sync_ridx.c).
  *
  * The stats count each distinct object once: trees, file ids and parts
  * through the metadata set; chunks through an external id set (idspill.h:
@@ -428,10 +433,12 @@ done:
 
 /*
  * Fetch what the items lack locally; retries blocks damaged in transit.
- * With seal, the packer seals what it holds (a metadata level: the next
- * one reads these objects from the store).
+ * A metadata level (batch false) ends with the packer sealing what it
+ * holds: the next level reads these objects from the store.  A batch's
+ * items are all missing when it starts (add_chunk checked them, and
+ * nothing was stored since), so the first pass does not look again.
  */
-static int fetch_level(struct fetch_ctx *c, const struct items *it, bool seal)
+static int fetch_level(struct fetch_ctx *c, const struct items *it, bool batch)
 {
 	struct blk *blks = NULL;
 	int rc = 0, attempt = 0;
@@ -450,7 +457,7 @@ static int fetch_level(struct fetch_ctx *c, const struct items *it, bool seal)
 			char hex[LMD_OID_HEXSZ + 1];
 			lmd_loc loc;
 			size_t rp;
-			if (have_local(c->s, x))
+			if ((attempt || !batch) && have_local(c->s, x))
 				continue;
 			missing = x;
 			if (!c->loaded) { /* the remote is asked only once something is missing */
@@ -512,7 +519,7 @@ static int fetch_level(struct fetch_ctx *c, const struct items *it, bool seal)
 		if (rc < 0 && rc != LMD_ECORRUPT)
 			goto done;
 	}
-	rc = seal ? lmd_packer_finish(c->pk) : 0;
+	rc = batch ? 0 : lmd_packer_finish(c->pk);
 done:
 	free(blks);
 	return rc;
@@ -520,12 +527,41 @@ done:
 
 /* ---- chunks, in batches ---- */
 
+/*
+ * Every chunk is looked up in the store, and the packs this fetch seals
+ * are searched one by one until a multi-pack index covers them: a fetch
+ * of a few TiB would make that thousands of searches per chunk.  Once
+ * enough packs are uncovered, seal, index them (midx.c) and reopen the
+ * store, which takes up the new index (as fsck reopens it).
+ */
+static int reindex(struct fetch_ctx *c)
+{
+	int rc;
+
+	if (!lmd__store_wants_layer(c->s))
+		return 0;
+	if ((rc = lmd_packer_finish(c->pk)) < 0)
+		return rc;
+	lmd_packer_free(c->pk);
+	c->pk = NULL;
+	if (lmd__store_maintain(c->s) < 0) {
+		lmd_error_clear();   /* a cache: only lookups stay slower */
+	} else {
+		lmd_store_free(c->r->store);
+		c->r->store = NULL;
+		c->s = NULL;
+		if ((rc = lmd__repo_store(c->r, &c->s)) < 0)
+			return rc;
+	}
+	return lmd_packer_new(c->s, &c->pk);
+}
+
 static int flush_batch(struct fetch_ctx *c)
 {
-	int rc = fetch_level(c, &c->batch, false);
+	int rc = fetch_level(c, &c->batch, true);
 	c->batch.n = 0;
 	lmd_oidset_clear(&c->in_batch);
-	return rc;
+	return rc < 0 ? rc : reindex(c);
 }
 
 /* A chunk some file needs: counted, and fetched with its batch if missing. */
@@ -687,7 +723,7 @@ int lmd_fetch(lmd_repo *r, const lmd_sync_opts *o, lmd_sync_stats *ret_stats)
 		goto done;
 	while (cur.n) {
 		st.objects += cur.n;
-		if ((rc = fetch_level(&c, &cur, true)) < 0)
+		if ((rc = fetch_level(&c, &cur, false)) < 0)
 			goto done;
 		next.n = 0;
 		if ((rc = expand(&c, &cur, &next)) < 0)

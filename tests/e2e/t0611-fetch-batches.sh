@@ -2,7 +2,9 @@
 # fetch asks for chunks in bounded batches, so its memory does not grow
 # with the corpus.  $LMDATA_HOOKS with LMDATA_TEST_FETCH_BATCH=3 fetches
 # three missing chunks at a time (and spills its count's chunk ids after
-# three), so a dataset of a few hundred chunks takes hundreds of batches.
+# three), so a dataset of a few hundred chunks takes hundreds of batches;
+# with LMDATA_TEST_PACK_TARGET=1 each block it receives is a pack, so it
+# also gives its packs multi-pack indexes (and reopens the store) as it goes.
 # The data shares chunks every way: across files, across versions, a file
 # copied, a file that is one chunk of another (its file id is that chunk's
 # id), a big file's chunk list in parts.  Each fetch through tiny batches
@@ -17,7 +19,7 @@
 [ -n "${LMDATA_HOOKS:-}" ] && [ -x "$LMDATA_HOOKS" ] ||
 	fail "set LMDATA_HOOKS to the lmdata-test-hooks binary (meson test does)"
 case $LMDATA_HOOKS in /*) ;; *) LMDATA_HOOKS=$PWD/$LMDATA_HOOKS ;; esac
-batched() { LMDATA_TEST_FETCH_BATCH=3 timeout -k 5 "$E2E_CMD_TIMEOUT" "$LMDATA_HOOKS" "$@"; }
+batched() { LMDATA_TEST_FETCH_BATCH=3 LMDATA_TEST_PACK_TARGET=1 timeout -k 5 "$E2E_CMD_TIMEOUT" "$LMDATA_HOOKS" "$@"; }
 # The original store's blocks hold 40 kB (two or three chunks), so the
 # chunks are spread over a few hundred blocks.
 small_blocks() { LMDATA_TEST_BLOCK_TARGET=40000 timeout -k 5 "$E2E_CMD_TIMEOUT" "$LMDATA_HOOKS" "$@"; }
@@ -197,6 +199,10 @@ expect_eq "$(field "$s3" objects)" "$(field "$s2" objects)" "objects of v1 and v
 # ...and that is every object in the store (the remote holds only these).
 expect_eq "$(object_ids "$TMP_ROOT/small" | wc -l)" "$(field "$s3" objects)" "objects in the fetched store"
 expect_eq "$(object_ids "$TMP_ROOT/small")" "$(object_ids "$TMP_ROOT/plain")" "objects fetched, batched vs plain"
+npacks=$(ls "$TMP_ROOT"/small/.lmdata/cache/packs/*.pack | wc -l)
+nlayers=$(ls "$TMP_ROOT"/small/.lmdata/cache/packs/*.midx | wc -l)
+note "batched: $npacks packs, $nlayers multi-pack indexes"
+[ "$npacks" -gt 50 ] && [ "$nlayers" -ge 1 ] || fail "expected a pack per block and a multi-pack index, got $npacks packs, $nlayers indexes"
 expect_eq "$(object_ids "$TMP_ROOT/small")" "$(object_ids "$REPO")" "objects fetched vs the original store"
 
 # Both versions check out to the same bytes.
