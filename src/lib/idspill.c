@@ -8,14 +8,15 @@
 #include "idspill.h"
 #include "util.h"
 
-#define DEFAULT_BUF_IDS ((size_t)256 << 10)
+#define DEFAULT_BUF_BYTES ((size_t)8 << 20)
 #define FAN 65536u
+#define MAX_RUNS 64u                 /* then they are merged into one */
+#define READ_BYTES ((size_t)64 << 10) /* what a merge reads at a time from each run */
+#define ID_SZ sizeof(lmd_oid)
 
 struct run {
 	int fd;
 	uint64_t n;
-	const uint8_t *map;
-	uint64_t pos;
 };
 
 struct lmd_idspill {
@@ -37,7 +38,7 @@ struct lmd_idspill {
 
 static int cmp_id(const void *a, const void *b)
 {
-	return memcmp(a, b, sizeof(lmd_oid));
+	return memcmp(a, b, ID_SZ);
 }
 
 /* Sort by id and keep the first record of each id, in place; the new count. */
@@ -46,7 +47,7 @@ static size_t sort_unique(uint8_t *v, size_t n, size_t rsz)
 	size_t w = 0;
 	qsort(v, n, rsz, cmp_id);
 	for (size_t i = 0; i < n; i++)
-		if (w == 0 || memcmp(v + (w - 1) * rsz, v + i * rsz, sizeof(lmd_oid)) != 0) {
+		if (w == 0 || memcmp(v + (w - 1) * rsz, v + i * rsz, ID_SZ) != 0) {
 			if (w != i)
 				memcpy(v + w * rsz, v + i * rsz, rsz);
 			w++;
@@ -75,13 +76,13 @@ static int anon_file(lmd_idspill *s)
 int lmd_idspill_new_rec(const char *tmpdir, size_t buf_recs, size_t rec_size, lmd_idspill **ret)
 {
 	lmd_idspill *s;
-	if (rec_size < sizeof(lmd_oid) || rec_size > 4096)
+	if (rec_size < ID_SZ || rec_size > 4096)
 		return -EINVAL;
 	if (!(s = lmd_calloc(1, sizeof(*s))))
 		return -ENOMEM;
 	s->fd = -1;
 	s->rsz = rec_size;
-	s->cap = buf_recs ? buf_recs : DEFAULT_BUF_IDS * sizeof(lmd_oid) / rec_size;
+	s->cap = buf_recs ? buf_recs : DEFAULT_BUF_BYTES / rec_size;
 	if (s->cap < 2)
 		s->cap = 2;
 	s->dir = lmd_strdup(tmpdir);
@@ -96,14 +97,18 @@ int lmd_idspill_new_rec(const char *tmpdir, size_t buf_recs, size_t rec_size, lm
 
 int lmd_idspill_new(const char *tmpdir, size_t buf_ids, lmd_idspill **ret)
 {
-	return lmd_idspill_new_rec(tmpdir, buf_ids, sizeof(lmd_oid), ret);
+	return lmd_idspill_new_rec(tmpdir, buf_ids, ID_SZ, ret);
 }
+
+static int compact(lmd_idspill *s);
 
 static int spill(lmd_idspill *s)
 {
 	size_t n = sort_unique(s->buf, s->nbuf, s->rsz);
 	int fd, r;
 
+	if (s->nruns == MAX_RUNS && (r = compact(s)) < 0)
+		return r;
 	if (s->nruns == s->aruns) {
 		unsigned na = s->aruns ? s->aruns * 2 : 16;
 		struct run *nr = lmd_reallocarray(s->runs, na, sizeof(*nr));
@@ -143,48 +148,71 @@ int lmd_idspill_add_rec(lmd_idspill *s, const void *rec)
 
 int lmd_idspill_add(lmd_idspill *s, const lmd_oid *id)
 {
-	if (s->rsz != sizeof(*id))
+	if (s->rsz != ID_SZ)
 		return -EINVAL;
 	return lmd_idspill_add_rec(s, id);
 }
 
-/* Buffered writes of the merged file. */
-struct wbuf {
-	int fd;
-	uint8_t b[64 << 10];
-	size_t n;
-	int err;
+/*
+ * Merging: every run (and, for foreach, the sorted buffer) is read back a
+ * piece of READ_BYTES at a time through a cursor; a heap of cursors
+ * yields the records in order of id, each distinct id once.  Nothing is
+ * mapped, so memory is READ_BYTES per run, whatever the runs hold.
+ */
+struct cursor {
+	int fd;                 /* -1: the records are in mem */
+	const uint8_t *mem;
+	uint64_t n, next;       /* records in the source; the next one to load */
+	uint8_t *own;           /* a run's piece buffer (READ_BYTES) */
+	const uint8_t *b;       /* the piece loaded */
+	size_t bn, bi;
 };
 
-static void wput(struct wbuf *w, const uint8_t *rec, size_t rsz)
+/* Load the next piece of a run; bn 0 when it is used up. */
+static int cursor_fill(lmd_idspill *s, struct cursor *cu)
 {
-	if (w->err)
-		return;
-	if (w->n + rsz > sizeof(w->b)) {
-		w->err = lmd_write_all(w->fd, w->b, w->n);
-		w->n = 0;
+	size_t want;
+	ssize_t got;
+
+	cu->bi = cu->bn = 0;
+	if (cu->next == cu->n)
+		return 0;
+	if (cu->fd < 0) {
+		/* in memory: no copy, the piece is the rest */
+		cu->b = cu->mem + cu->next * s->rsz;
+		cu->bn = (size_t)(cu->n - cu->next);
+		cu->next = cu->n;
+		return 0;
 	}
-	memcpy(w->b + w->n, rec, rsz);
-	w->n += rsz;
+	want = (size_t)LMD_MIN((uint64_t)(READ_BYTES / s->rsz), cu->n - cu->next);
+	cu->b = cu->own;
+	got = lmd_pread_full(cu->fd, cu->own, want * s->rsz, (off_t)(cu->next * s->rsz));
+	if (got < 0)
+		return lmd_error_set((int)got, "cannot read a temporary file in '%s': %s", s->dir, lmd_strerror((int)got));
+	if ((size_t)got != want * s->rsz)
+		return lmd_error_set(-EIO, "a temporary file in '%s' is shorter than written", s->dir);
+	cu->bn = want;
+	cu->next += want;
+	return 0;
 }
 
-static const uint8_t *run_cur(const lmd_idspill *s, unsigned i)
+static const uint8_t *cursor_rec(const struct cursor *cu, size_t rsz)
 {
-	return s->runs[i].map + s->runs[i].pos * s->rsz;
+	return cu->b + cu->bi * rsz;
 }
 
-static bool run_less(const lmd_idspill *s, unsigned a, unsigned b)
+static bool cur_less(const struct cursor *cs, size_t rsz, unsigned a, unsigned b)
 {
-	return memcmp(run_cur(s, a), run_cur(s, b), sizeof(lmd_oid)) < 0;
+	return memcmp(cursor_rec(&cs[a], rsz), cursor_rec(&cs[b], rsz), ID_SZ) < 0;
 }
 
-static void sift(const lmd_idspill *s, unsigned *h, unsigned n, unsigned i)
+static void sift(const struct cursor *cs, size_t rsz, unsigned *h, unsigned n, unsigned i)
 {
 	for (;;) {
 		unsigned l = 2 * i + 1, m = i;
-		if (l < n && run_less(s, h[l], h[m]))
+		if (l < n && cur_less(cs, rsz, h[l], h[m]))
 			m = l;
-		if (l + 1 < n && run_less(s, h[l + 1], h[m]))
+		if (l + 1 < n && cur_less(cs, rsz, h[l + 1], h[m]))
 			m = l + 1;
 		if (m == i)
 			return;
@@ -195,89 +223,161 @@ static void sift(const lmd_idspill *s, unsigned *h, unsigned n, unsigned i)
 	}
 }
 
-static int merge_runs(lmd_idspill *s)
+/*
+ * Merge the runs, and mem (sorted, distinct) when nmem, calling emit once
+ * per distinct id in order, with its record.  The runs stay as they are.
+ */
+static int merge(lmd_idspill *s, const uint8_t *mem, size_t nmem, lmd_idspill_cb emit, void *payload)
 {
-	struct wbuf *w = NULL;
-	unsigned *h = NULL, nh = 0;
-	const uint8_t *prev = NULL;
+	unsigned nc = s->nruns + (nmem ? 1 : 0), nh = 0, *h = NULL;
+	struct cursor *cs = NULL;
+	uint8_t prev[ID_SZ];
+	bool have_prev = false;
 	int r = 0;
 
-	for (unsigned i = 0; i < s->nruns; i++) {
-		struct run *rn = &s->runs[i];
-		void *m;
-		if (!rn->n)
-			continue;
-		if (rn->n > SIZE_MAX / s->rsz)
-			return -EOVERFLOW;
-		m = mmap(NULL, (size_t)rn->n * s->rsz, PROT_READ, MAP_PRIVATE, rn->fd, 0);
-		if (m == MAP_FAILED)
-			return lmd_errno_path("cannot map a temporary file in", s->dir);
-		rn->map = m;
-	}
-	w = lmd_calloc(1, sizeof(*w));
-	h = lmd_calloc(s->nruns + 1, sizeof(*h));
-	if (!w || !h) {
+	cs = lmd_calloc(nc ? nc : 1, sizeof(*cs));
+	h = lmd_calloc(nc ? nc : 1, sizeof(*h));
+	if (!cs || !h) {
 		r = -ENOMEM;
 		goto done;
 	}
-	if ((w->fd = anon_file(s)) < 0) {
-		r = w->fd;
-		goto done;
-	}
-	for (unsigned i = 0; i < s->nruns; i++)
-		if (s->runs[i].n)
+	for (unsigned i = 0; i < nc; i++) {
+		struct cursor *cu = &cs[i];
+		if (i < s->nruns) {
+			cu->fd = s->runs[i].fd;
+			cu->n = s->runs[i].n;
+			if (!(cu->own = lmd_malloc(READ_BYTES))) {
+				r = -ENOMEM;
+				goto done;
+			}
+		} else {
+			cu->fd = -1;
+			cu->mem = mem;
+			cu->n = nmem;
+		}
+		if ((r = cursor_fill(s, cu)) < 0)
+			goto done;
+		if (cu->bn)
 			h[nh++] = i;
+	}
 	for (unsigned i = nh / 2; i-- > 0;)
-		sift(s, h, nh, i);
-	s->n = 0;
+		sift(cs, s->rsz, h, nh, i);
 	while (nh) {
-		struct run *rn = &s->runs[h[0]];
-		const uint8_t *rec = run_cur(s, h[0]);
-		if (!prev || memcmp(prev, rec, sizeof(lmd_oid)) != 0) {
-			wput(w, rec, s->rsz);
-			s->n++;
+		struct cursor *cu = &cs[h[0]];
+		const uint8_t *rec = cursor_rec(cu, s->rsz);
+		if (!have_prev || memcmp(prev, rec, ID_SZ) != 0) {
+			if ((r = emit((const lmd_oid *)rec, payload)) < 0)
+				goto done;
+			memcpy(prev, rec, ID_SZ);   /* a copy: the piece is reloaded below */
+			have_prev = true;
 		}
-		prev = rec;
-		if (++rn->pos == rn->n)
+		if (++cu->bi == cu->bn && (r = cursor_fill(s, cu)) < 0)
+			goto done;
+		if (!cu->bn)
 			h[0] = h[--nh];
-		sift(s, h, nh, 0);
-	}
-	if (!w->err && w->n)
-		w->err = lmd_write_all(w->fd, w->b, w->n);
-	if (w->err) {
-		r = lmd_error_set(w->err, "cannot write a temporary file in '%s': %s", s->dir, lmd_strerror(w->err));
-		goto done;
-	}
-	s->fd = w->fd;
-	w->fd = -1;
-	if (s->n) {
-		void *m;
-		if (s->n > SIZE_MAX / s->rsz) {
-			r = -EOVERFLOW;
-			goto done;
-		}
-		s->map_len = (size_t)s->n * s->rsz;
-		m = mmap(NULL, s->map_len, PROT_READ, MAP_PRIVATE, s->fd, 0);
-		if (m == MAP_FAILED) {
-			s->map_len = 0;
-			r = lmd_errno_path("cannot map a temporary file in", s->dir);
-			goto done;
-		}
-		s->recs = m;
+		sift(cs, s->rsz, h, nh, 0);
 	}
 done:
-	/* The runs are merged (or the merge failed): drop them either way. */
-	for (unsigned i = 0; i < s->nruns; i++) {
-		if (s->runs[i].map)
-			munmap((void *)s->runs[i].map, (size_t)s->runs[i].n * s->rsz);
-		close(s->runs[i].fd);
-	}
-	s->nruns = 0;
-	if (w && w->fd >= 0)
-		close(w->fd);
-	free(w);
+	for (unsigned i = 0; cs && i < nc; i++)
+		free(cs[i].own);
+	free(cs);
 	free(h);
 	return r;
+}
+
+/* Buffered writes of a merged file. */
+struct wbuf {
+	lmd_idspill *s;
+	int fd;
+	uint64_t n;
+	uint8_t b[64 << 10];
+	size_t nb;              /* bytes */
+};
+
+static int wflush(struct wbuf *w)
+{
+	int r = w->nb ? lmd_write_all(w->fd, w->b, w->nb) : 0;
+	w->nb = 0;
+	if (r < 0)
+		return lmd_error_set(r, "cannot write a temporary file in '%s': %s", w->s->dir, lmd_strerror(r));
+	return 0;
+}
+
+static int wput(const lmd_oid *rec, void *payload)
+{
+	struct wbuf *w = payload;
+	int r;
+	if (w->nb + w->s->rsz > sizeof(w->b) && (r = wflush(w)) < 0)
+		return r;
+	memcpy(w->b + w->nb, rec, w->s->rsz);
+	w->nb += w->s->rsz;
+	w->n++;
+	return 0;
+}
+
+/* Replace every run by one merged run: *ret_fd, *ret_n records. */
+static int merge_to_file(lmd_idspill *s, int *ret_fd, uint64_t *ret_n)
+{
+	struct wbuf *w = lmd_calloc(1, sizeof(*w));
+	int r;
+
+	if (!w)
+		return -ENOMEM;
+	w->s = s;
+	if ((w->fd = anon_file(s)) < 0) {
+		r = w->fd;
+		free(w);
+		return r;
+	}
+	r = merge(s, NULL, 0, wput, w);
+	if (r == 0)
+		r = wflush(w);
+	if (r < 0) {
+		close(w->fd);
+		free(w);
+		return r;
+	}
+	for (unsigned i = 0; i < s->nruns; i++)
+		close(s->runs[i].fd);
+	s->nruns = 0;
+	*ret_fd = w->fd;
+	*ret_n = w->n;
+	free(w);
+	return 0;
+}
+
+/*
+ * Too many runs: merge them into one, so the open files and the merge's
+ * pieces stay bounded however many records are added.
+ */
+static int compact(lmd_idspill *s)
+{
+	int fd, r;
+	uint64_t n;
+
+	if ((r = merge_to_file(s, &fd, &n)) < 0)
+		return r;
+	s->runs[0] = (struct run){ .fd = fd, .n = n };
+	s->nruns = 1;
+	return 0;
+}
+
+static int merge_runs(lmd_idspill *s)
+{
+	int r = merge_to_file(s, &s->fd, &s->n);
+	void *m;
+	if (r < 0 || !s->n)
+		return r;
+	if (s->n > SIZE_MAX / s->rsz)
+		return -EOVERFLOW;
+	s->map_len = (size_t)s->n * s->rsz;
+	m = mmap(NULL, s->map_len, PROT_READ, MAP_PRIVATE, s->fd, 0);
+	if (m == MAP_FAILED) {
+		s->map_len = 0;
+		return lmd_errno_path("cannot map a temporary file in", s->dir);
+	}
+	s->recs = m;
+	return 0;
 }
 
 int lmd_idspill_finish(lmd_idspill *s)
@@ -330,7 +430,7 @@ const void *lmd_idspill_find(const lmd_idspill *s, const lmd_oid *id)
 	while (lo < hi) {
 		uint64_t mid = lo + (hi - lo) / 2;
 		const uint8_t *rec = s->recs + mid * s->rsz;
-		int c = memcmp(rec, id, sizeof(*id));
+		int c = memcmp(rec, id, ID_SZ);
 		if (c == 0)
 			return rec;
 		if (c < 0)
@@ -351,6 +451,20 @@ const void *lmd_idspill_at(const lmd_idspill *s, uint64_t i)
 	return s->finished && i < s->n ? s->recs + i * s->rsz : NULL;
 }
 
+int lmd_idspill_foreach(lmd_idspill *s, lmd_idspill_cb cb, void *payload)
+{
+	int r;
+
+	if (s->finished) {
+		for (uint64_t i = 0; i < s->n; i++)
+			if ((r = cb((const lmd_oid *)(s->recs + i * s->rsz), payload)) < 0)
+				return r;
+		return 0;
+	}
+	s->nbuf = sort_unique(s->buf, s->nbuf, s->rsz);
+	return merge(s, s->buf, s->nbuf, cb, payload);
+}
+
 uint64_t lmd_idspill_count(const lmd_idspill *s)
 {
 	return s->n;
@@ -365,11 +479,8 @@ void lmd_idspill_free(lmd_idspill *s)
 {
 	if (!s)
 		return;
-	for (unsigned i = 0; i < s->nruns; i++) {
-		if (s->runs[i].map)
-			munmap((void *)s->runs[i].map, (size_t)s->runs[i].n * s->rsz);
+	for (unsigned i = 0; i < s->nruns; i++)
 		close(s->runs[i].fd);
-	}
 	if (s->recs && s->recs != s->buf)
 		munmap((void *)s->recs, s->map_len);
 	if (s->fd >= 0)

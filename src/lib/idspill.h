@@ -5,13 +5,16 @@
  * length, local pack), one record per id.
  *
  * Ids are added to a buffer of a fixed size; a full buffer is sorted,
- * deduplicated and written out as a run to an anonymous temp file (opened
- * with O_TMPFILE, or created and unlinked at once, so nothing is left
- * behind even by kill -9).  lmd_idspill_finish merges the runs into one
- * sorted file and maps it; membership is then a binary search through a
- * 64 Ki-entry table of the ids' first two bytes.  A set that never filled
- * its buffer stays in memory.  Memory: the buffer, plus 64 KiB per run
- * while merging and 256 KiB for the table.
+ * deduplicated and written out as a run to an anonymous temp file (created
+ * and unlinked at once, so nothing is left behind even by kill -9).
+ * lmd_idspill_finish merges the runs into one sorted file and maps it;
+ * membership is then a binary search through a 64 Ki-entry table of the
+ * ids' first two bytes.  A set that never filled its buffer stays in
+ * memory.  Runs are read back 64 KiB at a time, never mapped, and once
+ * there are 64 of them they are merged into one, so open files stay few.
+ * Memory: the buffer, plus 64 KiB per run (at most 64) while merging, and
+ * 256 KiB for the table; after finish, lookups read the mapped merged file
+ * (page cache, paged in as used).
  */
 #ifndef LMD_IDSPILL_H
 #define LMD_IDSPILL_H
@@ -40,6 +43,16 @@ int lmd_idspill_finish(lmd_idspill *s);
 bool lmd_idspill_has(const lmd_idspill *s, const lmd_oid *id);
 /* The record of id, or NULL (after finish). */
 const void *lmd_idspill_find(const lmd_idspill *s, const lmd_oid *id);
+/*
+ * Call cb once per distinct id added so far, in increasing order (in a set
+ * of records, with the record, which the id begins); a negative return
+ * from cb stops the walk and is returned.  Before finish
+ * it merges the runs as it goes (nothing mapped: memory stays the
+ * buffer's plus 64 KiB per run) and leaves the set as it was, so ids may
+ * still be added; after finish it walks the merged ids.
+ */
+typedef int (*lmd_idspill_cb)(const lmd_oid *id, void *payload);
+int lmd_idspill_foreach(lmd_idspill *s, lmd_idspill_cb cb, void *payload);
 /* Distinct ids (after finish). */
 uint64_t lmd_idspill_count(const lmd_idspill *s);
 /* The i-th record in order of id, i < count (after finish); valid until free. */

@@ -652,6 +652,15 @@ done:
 	return r;
 }
 
+bool lmd__store_wants_layer(lmd_store *s)
+{
+	bool want;
+	pthread_rwlock_rdlock(&s->lock);
+	want = s->nindiv >= LMD_MIDX_MIN_PACKS;
+	pthread_rwlock_unlock(&s->lock);
+	return want;
+}
+
 void lmd__store_packs_removed(lmd_store *s)
 {
 	s->midx_dirty = true;

@@ -58,6 +58,13 @@ bool lmd_oidset_has(const lmd_oidset *s, const lmd_oid *id)
 	return false;
 }
 
+void lmd_oidset_clear(lmd_oidset *s)
+{
+	if (s->cap)
+		memset(s->used, 0, s->cap * sizeof(*s->used));
+	s->n = 0;
+}
+
 void lmd_oidset_release(lmd_oidset *s)
 {
 	free(s->slots);

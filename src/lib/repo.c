@@ -186,9 +186,13 @@ unsigned lmd__repo_jobs(lmd_repo *r)
  */
 uint32_t lmd__test_part_chunks;
 uint64_t lmd__test_pack_target;
+/* Raw bytes per block (0: the default), for many small blocks. */
+uint32_t lmd__test_block_target;
 /* The in-memory buffer of gc's live chunk ids and of the objects push,
  * status -c, fsck -r and gc -r need (idspill.h); 0: the default. */
 size_t lmd__test_gc_ids;
+/* fetch's chunks per batch, and its count's buffer of chunk ids; 0: the defaults. */
+size_t lmd__test_fetch_batch;
 
 int lmd__repo_store(lmd_repo *r, lmd_store **ret)
 {
@@ -202,6 +206,8 @@ int lmd__repo_store(lmd_repo *r, lmd_store **ret)
 		o.part_chunks = lmd__test_part_chunks;
 		if (lmd__test_pack_target)
 			o.pack_target = lmd__test_pack_target;
+		if (lmd__test_block_target)
+			o.block_target = lmd__test_block_target;
 		rc = lmd_store_open(dir, &o, &r->store);
 		free(dir);
 		if (rc < 0)

@@ -31,7 +31,9 @@ struct lmd_repo {
 /* Tests only: chunks per part for the stores repositories open (repo.c). */
 extern uint32_t lmd__test_part_chunks;
 extern uint64_t lmd__test_pack_target;
+extern uint32_t lmd__test_block_target;
 extern size_t lmd__test_gc_ids;
+extern size_t lmd__test_fetch_batch;
 /* The store, opened on first use. */
 int lmd__repo_store(lmd_repo *r, lmd_store **ret);
 /* Take the writer lock (waits a few seconds for another writer). */

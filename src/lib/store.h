@@ -105,9 +105,12 @@ int lmd_store_verify_pack(lmd_store *s, uint32_t pack, lmd_zctx *z, lmd_bad_cb b
  * Under the writer lock, before it is released: give the packs searched
  * one by one a multi-pack index once there are enough of them (midx.c),
  * and delete unusable ones.  A cache: callers may ignore its errors.
+ * This store does not use a new index: a store opened after it does.
  * lmd__store_packs_removed: packs were deleted, so check every index.
  */
 int lmd__store_maintain(lmd_store *s);
+/* Would lmd__store_maintain write an index (enough packs searched one by one)? */
+bool lmd__store_wants_layer(lmd_store *s);
 /* fsck: check the multi-pack indexes in use against their checksum;
  * cb gets each damaged one's path (and whether it was removed). */
 typedef void (*lmd_midx_bad_cb)(const char *path, bool removed, void *payload);

@@ -3,25 +3,54 @@
  * and the store lacks.
  *
  * The remote's pack indexes (one listing, then the cached index files)
- * say which block of which pack holds each object.  The walk goes level by
- * level: the manifests' ids, then the trees and chunk lists those fetched
- * objects reveal, then their chunks, or for a big file the parts of its
- * chunk list and then their chunks.  Each level fetches only the blocks
- * it lacks, with neighbouring blocks of a pack coalesced into one byte-
- * range GET, ranges run in parallel.  The sink cuts the byte stream back
- * into blocks, decodes each and checks every object in it (DATA, TREE and
- * PART: sha256 equals the id; FILE lists: their own trailer) before the block's
- * bytes go to the packer; a block that fails is never written, and its
- * range is tried again (a bit flipped on the wire) before fetch gives up.
- * The packer seals a pack every few tens of MiB and at the end of each
- * level, so an interrupted fetch keeps what it sealed and a rerun fetches
- * the rest.  Memory: one block buffer per transfer in flight.
+ * say which block of which pack holds each object.  The metadata walk goes
+ * level by level: the manifests' ids, then the trees and chunk lists those
+ * fetched objects reveal, and for a big file the parts of its chunk list.
+ * Chunks are not a level: as each flat chunk list or part is read, the
+ * chunks the store lacks join a batch, fetched whenever it holds
+ * BATCH_MAX of them and once more at the end.  Each level or batch
+ * fetches only the blocks it lacks, with neighbouring blocks of a pack
+ * coalesced into one byte-range GET, ranges run in parallel.  The sink
+ * cuts the byte stream back into blocks, decodes each and checks every
+ * object in it (DATA, TREE and PART: sha256 equals the id; FILE lists:
+ * their own trailer) before the block's bytes go to the packer; a block
+ * that fails is never written, and its range is tried again (a bit
+ * flipped on the wire) before fetch gives up.  The packer seals a pack
+ * every few tens of MiB and at the end of each metadata level, so an
+ * interrupted fetch keeps what it sealed and a rerun fetches the rest.
+ *
+ * A chunk is deduplicated by the store itself: once its block has gone to
+ * the packer, lmd_store_has sees it (the packer's session set until the
+ * pack is sealed, its index after), so a later batch skips it; within a
+ * batch, a set of the batch's ids.  So that looking every chunk up stays
+ * cheap however many packs the fetch seals, they get multi-pack indexes
+ * as it goes (reindex).
+ *
+ * Memory, however many chunks the datasets have: the metadata walk's few
+ * ids per file (the current and next level, a set of every tree, file id
+ * and part met) and one chunk list or part being read; for chunks, one
+ * batch (BATCH_MAX ids, their set, block list and ranges: about 8 MiB, at
+ * worst 25 MiB if every chunk is a block of its own), the count's id
+ * buffer (8 MiB), the packer's entries for one pack, and one block
+ * buffer per transfer in flight or block being checked.  The remote's and
+ * the store's index files are mapped, not read (page cache, not the
+ * heap); only while the remote's indexes are first downloaded are up to
+ * 64 of them held at once (sync_ridx.c).
+ *
+ * The stats count each distinct object once: trees, file ids and parts
+ * through the metadata set; chunks through an external id set (idspill.h:
+ * a bounded buffer, sorted runs in unlinked temp files under .lmdata/state)
+ * that gets every chunk id met and is walked once at the end, counting
+ * those that are not also a metadata id (a one-chunk file's id is its
+ * chunk's).  Every object a fetched block holds counts as transferred,
+ * and a block is fetched once: after that its objects are in the store.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "hash.h"
+#include "idspill.h"
 #include "pool.h"
 #include "objects.h"
 #include "sync_int.h"
@@ -29,6 +58,7 @@
 #define RANGE_MAX (64u << 20)   /* bytes per ranged GET (streamed, not buffered) */
 #define RANGE_GAP (64u << 10)   /* join blocks at most this far apart */
 #define TRIES 3                 /* rounds for blocks that arrived damaged */
+#define BATCH_MAX ((size_t)64 << 10)  /* chunks fetched at a time */
 /* The largest block a store writes (as store.c reads them). */
 #define MAX_BLOCK ((uint64_t)LMD_BLOCK_HDR + (uint64_t)LMD_BLOCK_MAX_COUNT * LMD_BLOCK_ENTRY + LMD_MAX_BLOB_RAW + 65536u)
 
@@ -66,12 +96,18 @@ struct fetch_ctx {
 	lmd_backend *b;
 	lmd_packer *pk;
 	lmd_ridx ri;
-	lmd_oidset seen;
+	lmd_oidset seen;        /* trees, file ids and parts met: a few per file */
+	/* chunks the store lacks, fetched once there are batch_max */
+	struct items batch;
+	lmd_oidset in_batch;
+	size_t batch_max;
+	lmd_idspill *chunks;    /* every chunk id met, for the count */
 	char *name, *state;
 	unsigned jobs;
 	lmd_sync_stats *st;
 	uint64_t corrupt;
 	bool relisted, loaded;
+	bool prog_open;         /* one progress run from here to the end */
 	/* blocks being checked by the pool, oldest first */
 	lmd_pool *pool;
 	struct vjob **q;
@@ -374,7 +410,8 @@ static int fetch_blocks(struct fetch_ctx *c, struct blk *blks, size_t nb)
 	}
 	c->st->packs += nr;
 	c->st->requests += nr;
-	lmd__progress_start(c->r, "fetching", total, 0);
+	if (!c->prog_open)
+		lmd__progress_start(c->r, "fetching", total, 0);
 	c->corrupt = 0;
 	rc = lmd_backend_get_many(c->b, reqs, nr, c->jobs, NULL, NULL);
 	{
@@ -394,8 +431,14 @@ done:
 	return rc;
 }
 
-/* Fetch what the level's items lack locally; retries blocks damaged in transit. */
-static int fetch_level(struct fetch_ctx *c, const struct items *it)
+/*
+ * Fetch what the items lack locally; retries blocks damaged in transit.
+ * A metadata level (batch false) ends with the packer sealing what it
+ * holds: the next level reads these objects from the store.  A batch's
+ * items are all missing when it starts (add_chunk checked them, and
+ * nothing was stored since), so the first pass does not look again.
+ */
+static int fetch_level(struct fetch_ctx *c, const struct items *it, bool batch)
 {
 	struct blk *blks = NULL;
 	int rc = 0, attempt = 0;
@@ -414,7 +457,7 @@ static int fetch_level(struct fetch_ctx *c, const struct items *it)
 			char hex[LMD_OID_HEXSZ + 1];
 			lmd_loc loc;
 			size_t rp;
-			if (have_local(c->s, x))
+			if ((attempt || !batch) && have_local(c->s, x))
 				continue;
 			missing = x;
 			if (!c->loaded) { /* the remote is asked only once something is missing */
@@ -476,13 +519,89 @@ static int fetch_level(struct fetch_ctx *c, const struct items *it)
 		if (rc < 0 && rc != LMD_ECORRUPT)
 			goto done;
 	}
-	rc = lmd_packer_finish(c->pk);
+	rc = batch ? 0 : lmd_packer_finish(c->pk);
 done:
 	free(blks);
 	return rc;
 }
 
-/* The next level: what the trees, chunk lists and parts of this one name. */
+/* ---- chunks, in batches ---- */
+
+/*
+ * Every chunk is looked up in the store, and the packs this fetch seals
+ * are searched one by one until a multi-pack index covers them: a fetch
+ * of a few TiB would make that thousands of searches per chunk.  Once
+ * enough packs are uncovered, seal, index them (midx.c) and reopen the
+ * store, which takes up the new index (as fsck reopens it).
+ */
+static int reindex(struct fetch_ctx *c)
+{
+	int rc;
+
+	if (!lmd__store_wants_layer(c->s))
+		return 0;
+	if ((rc = lmd_packer_finish(c->pk)) < 0)
+		return rc;
+	lmd_packer_free(c->pk);
+	c->pk = NULL;
+	if (lmd__store_maintain(c->s) < 0) {
+		lmd_error_clear();   /* a cache: only lookups stay slower */
+	} else {
+		lmd_store_free(c->r->store);
+		c->r->store = NULL;
+		c->s = NULL;
+		if ((rc = lmd__repo_store(c->r, &c->s)) < 0)
+			return rc;
+	}
+	return lmd_packer_new(c->s, &c->pk);
+}
+
+static int flush_batch(struct fetch_ctx *c)
+{
+	int rc = fetch_level(c, &c->batch, true);
+	c->batch.n = 0;
+	lmd_oidset_clear(&c->in_batch);
+	return rc < 0 ? rc : reindex(c);
+}
+
+/* A chunk some file needs: counted, and fetched with its batch if missing. */
+static int add_chunk(struct fetch_ctx *c, const lmd_oid *id)
+{
+	int rc;
+
+	if ((rc = lmd_idspill_add(c->chunks, id)) < 0)
+		return rc;
+	if (lmd_store_has(c->s, id, LMD_OBJ_DATA))
+		return 0;   /* stored before, or by an earlier batch */
+	if ((rc = items_add(&c->batch, &c->in_batch, id, K_DATA)) < 0 || c->batch.n < c->batch_max)
+		return rc;
+	if (!c->prog_open) {
+		/* More than one batch: one running total from here on, as the
+		 * whole amount is not known without holding every chunk id. */
+		lmd__progress_start(c->r, "fetching", 0, 0);
+		c->prog_open = true;
+	}
+	return flush_batch(c);
+}
+
+struct chunk_count {
+	const lmd_oidset *meta;
+	uint64_t n;
+};
+
+static int count_chunk(const lmd_oid *id, void *payload)
+{
+	struct chunk_count *cc = payload;
+	cc->n += !lmd_oidset_has(cc->meta, id);
+	return 0;
+}
+
+/* ---- the walk ---- */
+
+/*
+ * The next level: the trees, file ids and parts that the trees, chunk
+ * lists and parts of this one name; their chunks go to add_chunk.
+ */
 static int expand(struct fetch_ctx *c, const struct items *it, struct items *next)
 {
 	lmd_buf buf = LMD_BUF_INIT;
@@ -521,7 +640,7 @@ static int expand(struct fetch_ctx *c, const struct items *it, struct items *nex
 				if ((rc = lmd_filelist_parse(buf.ptr, buf.len, &size, &ch, &n)) < 0)
 					break;
 				for (uint32_t k = 0; k < n && rc == 0; k++)
-					rc = items_add(next, &c->seen, &ch[k].id, K_DATA);
+					rc = add_chunk(c, &ch[k].id);
 				free(ch);
 			}
 		} else if (x->kind == K_PART) {
@@ -534,7 +653,7 @@ static int expand(struct fetch_ctx *c, const struct items *it, struct items *nex
 			    (rc = lmd_part_parse(buf.ptr, buf.len, NULL, &ch, &n)) < 0)
 				break;
 			for (uint32_t k = 0; k < n && rc == 0; k++)
-				rc = items_add(next, &c->seen, &ch[k].id, K_DATA);
+				rc = add_chunk(c, &ch[k].id);
 			free(ch);
 		}
 	}
@@ -589,11 +708,22 @@ int lmd_fetch(lmd_repo *r, const lmd_sync_opts *o, lmd_sync_stats *ret_stats)
 		if ((rc = lmd_pool_new(threads, 0, 1, &c.pool)) < 0)
 			goto done;
 	}
+	{
+		char *tmp = lmd_path_join(r->lmdir, "state");
+		rc = tmp ? lmd_mkdir_p(tmp, 0755) : -ENOMEM;
+		c.batch_max = lmd__test_fetch_batch ? lmd__test_fetch_batch : BATCH_MAX;
+		/* Tests with tiny batches spill the count's ids as soon. */
+		if (rc == 0)
+			rc = lmd_idspill_new(tmp, lmd__test_fetch_batch, &c.chunks);
+		free(tmp);
+		if (rc < 0)
+			goto done;
+	}
 	if ((rc = lmd_packer_new(c.s, &c.pk)) < 0)
 		goto done;
 	while (cur.n) {
 		st.objects += cur.n;
-		if ((rc = fetch_level(&c, &cur)) < 0)
+		if ((rc = fetch_level(&c, &cur, false)) < 0)
 			goto done;
 		next.n = 0;
 		if ((rc = expand(&c, &cur, &next)) < 0)
@@ -601,6 +731,14 @@ int lmd_fetch(lmd_repo *r, const lmd_sync_opts *o, lmd_sync_stats *ret_stats)
 		struct items t = cur;
 		cur = next;
 		next = t;
+	}
+	if ((c.batch.n && (rc = flush_batch(&c)) < 0) || (rc = lmd_packer_finish(c.pk)) < 0)
+		goto done;
+	{
+		struct chunk_count cc = { .meta = &c.seen };
+		if ((rc = lmd_idspill_foreach(c.chunks, count_chunk, &cc)) < 0)
+			goto done;
+		st.objects += cc.n;
 	}
 	st.already = st.objects > st.objects_transferred ? st.objects - st.objects_transferred : 0;
 	rc = 0;
@@ -631,6 +769,9 @@ done:
 	lmd_packer_free(c.pk);
 	lmd__ridx_release(&c.ri);
 	lmd_oidset_release(&c.seen);
+	lmd_oidset_release(&c.in_batch);
+	lmd_idspill_free(c.chunks);
+	free(c.batch.v);
 	free(cur.v);
 	free(next.v);
 	free(c.name);

@@ -8,11 +8,18 @@
  *                               of a few MiB has many parts
  *   LMDATA_TEST_PACK_TARGET=N   seal a pack once it holds N bytes (default
  *                               32 MiB), so that a few MiB make many packs
+ *   LMDATA_TEST_BLOCK_TARGET=N  close a block once it holds N raw bytes
+ *                               (default 1 MiB), so that a few MiB make
+ *                               hundreds of blocks
  *   LMDATA_TEST_GC_IDS=N        gc keeps N live chunk ids in memory, and
  *                               push, status -c, fsck -r and gc -r keep N
  *                               records of needed objects, before they
  *                               write a sorted run to disk (default: 8 MiB
  *                               worth), so a small repository spills
+ *   LMDATA_TEST_FETCH_BATCH=N   fetch asks for at most N missing chunks at a
+ *                               time (default 64 Ki) and keeps N chunk ids
+ *                               of its count in memory before it spills,
+ *                               so a small dataset takes many batches
  *
  * The installed lmdata is built without this file: no environment can
  * change what objects its files give.
@@ -29,7 +36,13 @@ __attribute__((constructor)) static void test_hooks_init(void)
 	e = getenv("LMDATA_TEST_PACK_TARGET");
 	if (e && *e)
 		lmd__test_pack_target = strtoull(e, NULL, 10);
+	e = getenv("LMDATA_TEST_BLOCK_TARGET");
+	if (e && *e)
+		lmd__test_block_target = (uint32_t)strtoul(e, NULL, 10);
 	e = getenv("LMDATA_TEST_GC_IDS");
 	if (e && *e)
 		lmd__test_gc_ids = (size_t)strtoull(e, NULL, 10);
+	e = getenv("LMDATA_TEST_FETCH_BATCH");
+	if (e && *e)
+		lmd__test_fetch_batch = (size_t)strtoull(e, NULL, 10);
 }

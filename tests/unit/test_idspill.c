@@ -1,7 +1,8 @@
 /*
  * The external id set (idspill.h): the same answers whether it stays in
  * memory or spills sorted runs to disk and merges them; duplicates
- * counted once; no file left behind.
+ * counted once; no file left behind; foreach visits each distinct id
+ * once, in order, before and after finish; many runs keep few files open.
  */
 #include <criterion/criterion.h>
 #include <dirent.h>
@@ -108,6 +109,96 @@ Test(idspill, duplicates_do_not_spill)
 	cr_assert_eq(lmd_idspill_runs(s), 0u);
 	cr_assert_eq(lmd_idspill_count(s), 100u);
 	lmd_idspill_free(s);
+}
+
+/* foreach's visits: in strictly increasing order, each in ref. */
+struct walk {
+	const lmd_oidset *ref;
+	lmd_oid last;
+	uint64_t n;
+	int stop_at;
+};
+
+static int walk_one(const lmd_oid *id, void *payload)
+{
+	struct walk *w = payload;
+	if (w->n)
+		cr_assert_lt(memcmp(&w->last, id, sizeof(*id)), 0, "ids out of order or repeated");
+	cr_assert(lmd_oidset_has(w->ref, id), "an id that was never added");
+	w->last = *id;
+	w->n++;
+	return w->stop_at && w->n == (uint64_t)w->stop_at ? -ECANCELED : 0;
+}
+
+static uint64_t walk_count(lmd_idspill *s, const lmd_oidset *ref)
+{
+	struct walk w = { .ref = ref };
+	cr_assert_eq(lmd_idspill_foreach(s, walk_one, &w), 0, "%s", lmd_error_last());
+	return w.n;
+}
+
+static unsigned open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+	unsigned n = 0;
+	cr_assert_not_null(d);
+	while ((de = readdir(d)))
+		n += de->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+Test(idspill, foreach_before_and_after_finish)
+{
+	/* 8,000 ids each added twice through a 16-id buffer: about a
+	 * thousand runs, merged into one every 64 as they come. */
+	t_rng r = { 77 };
+	size_t n = 8000;
+	lmd_oid *ids = calloc(n, sizeof(*ids));
+	lmd_oidset ref = { 0 };
+	lmd_idspill *s = NULL;
+	unsigned fds0 = open_fds();
+
+	cr_assert_not_null(ids);
+	for (size_t i = 0; i < n; i++)
+		random_id(&r, &ids[i]);
+	cr_assert_eq(lmd_idspill_new(t_dir, 16, &s), 0);
+	/* Empty: nothing visited. */
+	cr_assert_eq(walk_count(s, &ref), 0u);
+	for (size_t i = 0; i < n / 2; i++) {
+		lmd_oidset_add(&ref, &ids[i]);
+		cr_assert_eq(lmd_idspill_add(s, &ids[i]), 0);
+		cr_assert_eq(lmd_idspill_add(s, &ids[(i * 31) % (i + 1)]), 0);
+	}
+	cr_assert_geq(lmd_idspill_runs(s), 100u);
+	cr_assert_leq(open_fds(), fds0 + 64, "%u files open", open_fds() - fds0);
+	/* Halfway: the distinct ids so far; the set is left usable... */
+	cr_assert_eq(walk_count(s, &ref), ref.n);
+	{
+		struct walk w = { .ref = &ref, .stop_at = 10 };
+		cr_assert_eq(lmd_idspill_foreach(s, walk_one, &w), -ECANCELED);
+		cr_assert_eq(w.n, 10u);
+	}
+	/* ...for more ids. */
+	for (size_t i = n / 2; i < n; i++) {
+		lmd_oidset_add(&ref, &ids[i]);
+		cr_assert_eq(lmd_idspill_add(s, &ids[i]), 0);
+		cr_assert_eq(lmd_idspill_add(s, &ids[n - 1 - i]), 0);
+	}
+	cr_assert_leq(open_fds(), fds0 + 64, "%u files open", open_fds() - fds0);
+	cr_assert_eq(walk_count(s, &ref), ref.n);
+	cr_assert_eq(ref.n, n);
+	cr_assert_eq(lmd_idspill_finish(s), 0, "%s", lmd_error_last());
+	cr_assert_eq(lmd_idspill_count(s), n);
+	cr_assert_eq(walk_count(s, &ref), n);
+	for (size_t i = 0; i < n; i++)
+		cr_assert(lmd_idspill_has(s, &ids[i]), "id %zu missing", i);
+	cr_assert_eq(files_in(t_dir), 0u);
+	lmd_idspill_free(s);
+	cr_assert_eq(open_fds(), fds0, "files left open");
+	lmd_oidset_release(&ref);
+	free(ids);
 }
 
 Test(idspill, unwritable_folder_is_an_error)
