@@ -28,6 +28,7 @@
 struct need_ctx {
 	lmd_store *s;
 	lmd_needs *n;
+	int failed;     /* recording failed (no memory, a full disk): stop */
 };
 
 int lmd__needs_init(lmd_repo *r, lmd_needs *n)
@@ -41,28 +42,33 @@ int lmd__needs_init(lmd_repo *r, lmd_needs *n)
 	return rc;
 }
 
-/* Record an object; a container (walked once) is also remembered in seen. */
-static int add(lmd_needs *n, const lmd_oid *id, int type, const lmd_loc *loc, bool container)
+/*
+ * Record an object (1, or 0 for a container met before); a container
+ * (walked once) is also remembered in seen.  A failure is kept in c, so
+ * that it is not mistaken for an unreadable chunk list.
+ */
+static int add(struct need_ctx *c, const lmd_oid *id, int type, const lmd_loc *loc, bool container)
 {
+	lmd_needs *n = c->n;
 	uint8_t rec[NEED_REC] = { 0 };
-	if (container) {
-		int r = lmd_oidset_add(&n->seen, id);
-		if (r <= 0)
-			return r < 0 ? -ENOMEM : 0;
-	}
+	int r;
+	if (container && (r = lmd_oidset_add(&n->seen, id)) <= 0)
+		return r < 0 ? (c->failed = -ENOMEM) : 0;
 	memcpy(rec, id->id, 32);
 	rec[32] = (uint8_t)(loc ? type : 0);
 	lmd_put_le32(rec + 36, loc ? loc->len : 0);
 	lmd_put_le32(rec + 40, loc ? loc->pack : 0);
 	if (!loc)
 		n->absent++;
-	return lmd_idspill_add_rec(n->objs, rec) < 0 ? -ENOMEM : 1;
+	if ((r = lmd_idspill_add_rec(n->objs, rec)) < 0)   /* a full disk under .lmdata/state, say */
+		return c->failed = r;
+	return 1;
 }
 
-static int add_chunk(lmd_needs *n, lmd_store *s, const lmd_oid *id, int type)
+static int add_chunk(struct need_ctx *c, const lmd_oid *id, int type)
 {
 	lmd_loc loc;
-	return add(n, id, type, lmd_store_find(s, id, type, &loc) == 0 ? &loc : NULL, false);
+	return add(c, id, type, lmd_store_find(c->s, id, type, &loc) == 0 ? &loc : NULL, false);
 }
 
 static int on_tree(const lmd_oid *id, const char *path, void *payload)
@@ -78,12 +84,12 @@ static int on_tree(const lmd_oid *id, const char *path, void *payload)
 		return c->n->unreadable ? 0 : LMD_WALK_SKIP;
 	}
 	if (lmd_store_find(c->s, id, LMD_OBJ_TREE, &loc) < 0) {
-		if ((r = add(c->n, id, LMD_OBJ_TREE, NULL, true)) < 0)
+		if ((r = add(c, id, LMD_OBJ_TREE, NULL, true)) < 0)
 			return r;
 		c->n->unreadable++;
 		return LMD_EMISSING; /* cannot descend; the walk of this dataset stops */
 	}
-	return add(c->n, id, LMD_OBJ_TREE, &loc, true) < 0 ? -ENOMEM : 0;
+	return (r = add(c, id, LMD_OBJ_TREE, &loc, true)) < 0 ? r : 0;
 }
 
 /* A part is needed like the chunks it lists; one the store lacks cannot be read. */
@@ -96,9 +102,9 @@ static int on_part(const lmd_part_ref *p, void *payload)
 		return LMD_CHUNKLIST_SKIP; /* shared with a file seen before: its chunks are listed */
 	if (lmd_store_find(c->s, &p->id, LMD_OBJ_PART, &loc) < 0) {
 		c->n->unreadable++;
-		return add(c->n, &p->id, 0, NULL, true) < 0 ? -ENOMEM : LMD_CHUNKLIST_SKIP;
+		return (r = add(c, &p->id, 0, NULL, true)) < 0 ? r : LMD_CHUNKLIST_SKIP;
 	}
-	if ((r = add(c->n, &p->id, LMD_OBJ_PART, &loc, true)) < 0)
+	if ((r = add(c, &p->id, LMD_OBJ_PART, &loc, true)) < 0)
 		return r;
 	return 0;
 }
@@ -109,7 +115,7 @@ static int on_chunks(const lmd_part_ref *part, const lmd_chunk_ref *ch, uint32_t
 	int r;
 	(void)part;
 	for (uint32_t i = 0; i < n; i++)
-		if ((r = add_chunk(c->n, c->s, &ch[i].id, LMD_OBJ_DATA)) < 0)
+		if ((r = add_chunk(c, &ch[i].id, LMD_OBJ_DATA)) < 0)
 			return r;
 	return 0;
 }
@@ -128,16 +134,16 @@ static int on_file(const char *path, const lmd_tree_entry *e, void *payload)
 		return 0;
 	/* A file of one chunk (or a link) is a chunk: recorded, not remembered. */
 	if (lmd_store_find(c->s, &e->id, LMD_OBJ_DATA, &loc) == 0)
-		return add(c->n, &e->id, LMD_OBJ_DATA, &loc, false) < 0 ? -ENOMEM : 0;
+		return (r = add(c, &e->id, LMD_OBJ_DATA, &loc, false)) < 0 ? r : 0;
 	if (lmd_store_find(c->s, &e->id, LMD_OBJ_FILE, &loc) < 0) {
 		c->n->unreadable++;
-		return add(c->n, &e->id, 0, NULL, true) < 0 ? -ENOMEM : 0;
+		return (r = add(c, &e->id, 0, NULL, true)) < 0 ? r : 0;
 	}
-	if ((r = add(c->n, &e->id, LMD_OBJ_FILE, &loc, true)) <= 0)
+	if ((r = add(c, &e->id, LMD_OBJ_FILE, &loc, true)) <= 0)
 		return r;
 	if ((r = lmd_chunklist_walk(c->s, &e->id, UINT64_MAX, &cbs, c, NULL)) < 0) {
-		if (r == -ENOMEM)
-			return r;
+		if (r == -ENOMEM || c->failed)
+			return c->failed ? c->failed : r;
 		lmd_error_clear();
 		c->n->unreadable++;
 	}
@@ -149,6 +155,8 @@ int lmd__needs_collect(lmd_store *s, const char *path, const lmd_manifest *m, lm
 	struct need_ctx c = { .s = s, .n = n };
 	lmd_walk_cbs cbs = { .tree = on_tree, .file = on_file };
 	int r = lmd_walk_manifest(s, path, m, &cbs, &c);
+	if (c.failed)
+		return c.failed;
 	if (r == LMD_EMISSING) {
 		lmd_error_clear();
 		r = 0;

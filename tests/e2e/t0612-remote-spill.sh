@@ -103,3 +103,27 @@ expect_eq "$(norm <"$TMP_ROOT/out")" "$a" "fsck --remote after a pack was lost, 
 
 left=$(find "$TMP_ROOT/b/.lmdata" -name '.lmd-ids-*' | wc -l)
 expect_eq "$left" 0 "temp files left by the spilled commands"
+
+# A full disk under .lmdata/state while the needs spill: push fails with
+# the reason (not "run fetch first") and sends nothing.  Needs root and
+# tmpfs; otherwise this part is skipped.
+if is_root && mkdir -p "$TMP_ROOT/mnt" && mount -t tmpfs -o size=4m tmpfs "$TMP_ROOT/mnt" 2>/dev/null; then
+	at_exit "umount '$TMP_ROOT/mnt'"
+	cd "$TMP_ROOT/b"
+	cp -a .lmdata/state "$TMP_ROOT/mnt/state" || fail "cannot copy the state folder"
+	rm -rf .lmdata/state
+	ln -s "$TMP_ROOT/mnt/state" .lmdata/state
+	dd if=/dev/zero of="$TMP_ROOT/mnt/fill" bs=4k status=none 2>/dev/null || true
+	before=$(files_of "$TMP_ROOT/remote-b")
+	rc=0
+	spilling push --all-commits >"$TMP_ROOT/out" 2>"$TMP_ROOT/err" || rc=$?
+	[ "$rc" -ge 3 ] || fail "push with a full state folder exited $rc: $(cat "$TMP_ROOT/err")"
+	grep -qi "no space left" "$TMP_ROOT/err" || fail "push does not say why: $(cat "$TMP_ROOT/err")"
+	note "push with a full state folder: $(tr "\n" " " <"$TMP_ROOT/err")"
+	grep -q "fetch" "$TMP_ROOT/err" && fail "push blames the local store: $(cat "$TMP_ROOT/err")"
+	expect_eq "$(files_of "$TMP_ROOT/remote-b")" "$before" "remote files after a push that failed"
+	rm -f "$TMP_ROOT/mnt/fill"
+	(spilling push --all-commits >/dev/null) || fail "push once there is space again"
+else
+	note "SKIP (full disk part): cannot mount tmpfs"
+fi
