@@ -8,10 +8,12 @@
  * (sizes, fanout, trailer hash, pack id) before they are cached; the
  * cached files are mapped, not read into memory (file pages the kernel can
  * drop: a remote of a few TiB has GiBs of indexes), and checked again for
- * their structure only, like the store's own indexes.  Downloads go in
- * batches, so at most a batch of indexes is in memory at once.
+ * their structure only, like the store's own indexes.  Downloads stream
+ * into temp files in the cache folder, checked there before they are
+ * renamed into place: what is in memory does not depend on their size.
  */
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -197,30 +199,116 @@ static int set_aside_damaged(lmd_ridx *ri)
 	return 0;
 }
 
+/*
+ * One index being downloaded: streamed into a temp file in the cache
+ * folder, so what is in memory does not depend on how big indexes are;
+ * into memory only when the cache folder cannot take a file.  The file is
+ * opened for each piece, not held open: a batch must not take a
+ * descriptor per index from the transfers (ulimit -n).
+ */
 struct dl {
+	bool file;              /* in the temp file; else in buf */
+	char *tmp;
+	uint64_t len;
 	lmd_buf buf;
 	size_t pack;
 };
 
-static int dl_sink(const void *data, size_t len, void *payload)
+/* The cache folder took no more (a full disk): go on in memory. */
+static int dl_to_memory(struct dl *d)
 {
-	struct dl *d = payload;
-	if (d->buf.len + len > MAX_IDX_BYTES)
-		return lmd_error_set(LMD_ETOOBIG, "a remote pack index is larger than any lmdata writes");
-	return lmd_buf_put(&d->buf, data, len);
-}
-
-static int adopt(lmd_ridx_pack *p, lmd_buf *b)
-{
-	p->idx = b->ptr;
-	p->idx_len = b->len;
-	p->count = lmd_get_le32(b->ptr + 8);
-	b->ptr = NULL;
-	b->len = b->alloc = 0;
+	int r = lmd_buf_grow(&d->buf, (size_t)d->len), rfd;
+	if (r < 0)
+		return r;
+	rfd = open(d->tmp, O_RDONLY | O_CLOEXEC);
+	if (rfd < 0 || (d->len && lmd_pread_full(rfd, d->buf.ptr, (size_t)d->len, 0) != (ssize_t)d->len)) {
+		r = lmd_errno_path("cannot read back a remote index from", d->tmp);
+		if (rfd >= 0)
+			close(rfd);
+		return r;
+	}
+	close(rfd);
+	d->buf.len = (size_t)d->len;
+	d->file = false;
+	unlink(d->tmp);
+	free(d->tmp);
+	d->tmp = NULL;
 	return 0;
 }
 
-/* Indexes downloaded per request batch: what is in memory at once. */
+static int dl_sink(const void *data, size_t len, void *payload)
+{
+	struct dl *d = payload;
+	int r, fd;
+	if (d->len + len > MAX_IDX_BYTES)
+		return lmd_error_set(LMD_ETOOBIG, "a remote pack index is larger than any lmdata writes");
+	if (d->file) {
+		fd = open(d->tmp, O_WRONLY | O_APPEND | O_CLOEXEC);
+		r = fd < 0 ? -errno : lmd_write_all(fd, data, len);
+		if (fd >= 0)
+			close(fd);
+		if (r < 0 && (r = dl_to_memory(d)) < 0)
+			return r;
+	}
+	d->len += len;
+	return d->file ? 0 : lmd_buf_put(&d->buf, data, len);
+}
+
+static void dl_release(struct dl *d)
+{
+	if (d->tmp) {
+		unlink(d->tmp);
+		free(d->tmp);
+	}
+	lmd_buf_release(&d->buf);
+	memset(d, 0, sizeof(*d));
+}
+
+/* A downloaded index, checked, becomes the pack's: cached and mapped, or
+ * (no cache) in memory.  A damaged one marks the pack. */
+static void dl_take(struct dl *d, lmd_ridx_pack *p, const char *path)
+{
+	void *map = MAP_FAILED;
+	int rfd = -1;
+
+	if (!d->file) {
+		if (lmd__idx_check(d->buf.ptr, d->buf.len, &p->id) < 0) {
+			lmd_error_clear();
+			p->damaged = true;
+			return;
+		}
+		p->idx = d->buf.ptr;
+		p->idx_len = d->buf.len;
+		p->count = lmd_get_le32(d->buf.ptr + 8);
+		d->buf.ptr = NULL;
+		d->buf.len = d->buf.alloc = 0;
+		return;
+	}
+	if (d->len && d->len <= SIZE_MAX && (rfd = open(d->tmp, O_RDONLY | O_CLOEXEC)) >= 0)
+		map = mmap(NULL, (size_t)d->len, PROT_READ, MAP_SHARED, rfd, 0);
+	if (map == MAP_FAILED || lmd__idx_check(map, (size_t)d->len, &p->id) < 0) {
+		lmd_error_clear();
+		if (map != MAP_FAILED)
+			munmap(map, (size_t)d->len);
+		if (rfd >= 0)
+			close(rfd);
+		p->damaged = true;
+		return;
+	}
+	p->idx = map;
+	p->idx_len = (size_t)d->len;
+	p->count = lmd_get_le32(p->idx + 8);
+	p->mapped = true;
+	/* Kept in the cache (temp + fsync + rename); the mapping stays valid
+	 * either way. */
+	if (fsync(rfd) == 0 && rename(d->tmp, path) == 0) {
+		free(d->tmp);
+		d->tmp = NULL;
+	}
+	close(rfd);
+}
+
+/* Indexes asked for per request batch. */
 #define DL_BATCH 64u
 
 /* Download the indexes of packs `want[0..n)`, check them, cache and map them. */
@@ -229,19 +317,30 @@ static int download(lmd_backend *b, lmd_ridx *ri, const char *cache_dir, unsigne
 {
 	struct dl dls[DL_BATCH];
 	lmd_remote_get reqs[DL_BATCH];
-	char *keys[DL_BATCH];
+	char *keys[DL_BATCH], *paths[DL_BATCH];
 	int rc = 0;
 
 	memset(dls, 0, sizeof(dls));
 	memset(keys, 0, sizeof(keys));
+	memset(paths, 0, sizeof(paths));
 	for (size_t k = 0; k < n; k++) {
 		lmd_ridx_pack *p = &ri->packs[want[k]];
 		char hex[LMD_OID_HEXSZ + 1];
 		lmd_oid_fmt(hex, &p->id);
 		keys[k] = lmd_asprintf(LMD_REMOTE_PACK_PREFIX "%s.idx", hex);
-		if (!keys[k]) {
+		paths[k] = lmd_asprintf("%s/%s.idx", cache_dir, hex);
+		if (!keys[k] || !paths[k]) {
 			rc = -ENOMEM;
 			goto done;
+		}
+		{
+			int fd = lmd_tmpfile_near(paths[k], 0644, &dls[k].tmp);
+			if (fd >= 0) {
+				close(fd);
+				dls[k].file = true;
+			} else {
+				lmd_error_clear();   /* no cache: this command keeps it in memory */
+			}
 		}
 		dls[k].pack = want[k];
 		reqs[k] = (lmd_remote_get){ .key = keys[k], .offset = 0, .length = UINT64_MAX, .sink = dl_sink,
@@ -250,33 +349,14 @@ static int download(lmd_backend *b, lmd_ridx *ri, const char *cache_dir, unsigne
 	ri->requests += n;
 	if ((rc = lmd_backend_get_many(b, reqs, n, jobs, NULL, NULL)) < 0)
 		goto done;
-	for (size_t k = 0; k < n; k++) {
-		lmd_ridx_pack *p = &ri->packs[dls[k].pack];
-		char hex[LMD_OID_HEXSZ + 1];
-		char *path;
-		if (lmd__idx_check(dls[k].buf.ptr, dls[k].buf.len, &p->id) < 0) {
-			lmd_error_clear();
-			p->damaged = true;
-			continue;
-		}
-		lmd_oid_fmt(hex, &p->id);
-		path = lmd_asprintf("%s/%s.idx", cache_dir, hex);
-		if (!path) {
-			rc = -ENOMEM;
-			goto done;
-		}
-		/* Kept in the cache and mapped from there; when the cache cannot
-		 * keep it, in memory for this command. */
-		if (lmd_write_file_atomic(path, dls[k].buf.ptr, dls[k].buf.len, 0644) < 0 || map_cached(path, p) < 0) {
-			lmd_error_clear();
-			adopt(p, &dls[k].buf);
-		}
-		free(path);
-	}
+	for (size_t k = 0; k < n; k++)
+		dl_take(&dls[k], &ri->packs[dls[k].pack], paths[k]);
+	lmd_fsync_dir(cache_dir);
 done:
 	for (size_t k = 0; k < n; k++) {
 		free(keys[k]);
-		lmd_buf_release(&dls[k].buf);
+		free(paths[k]);
+		dl_release(&dls[k]);
 	}
 	return rc;
 }

@@ -4,7 +4,8 @@
 # keeps 8 object records in memory and merges hundreds of sorted runs; each
 # command must send, count, report and keep exactly what the in-memory run
 # of the real binary does, over a history whose versions share most chunks,
-# and leave no temp file behind.
+# and leave no temp file behind.  Also: a full disk under .lmdata/state
+# (push fails with the reason; remote indexes are then kept in memory).
 . "$(dirname "$0")/history-lib.sh"
 
 [ -n "${LMDATA_HOOKS:-}" ] && [ -x "$LMDATA_HOOKS" ] ||
@@ -122,7 +123,16 @@ if is_root && mkdir -p "$TMP_ROOT/mnt" && mount -t tmpfs -o size=4m tmpfs "$TMP_
 	note "push with a full state folder: $(tr "\n" " " <"$TMP_ROOT/err")"
 	grep -q "fetch" "$TMP_ROOT/err" && fail "push blames the local store: $(cat "$TMP_ROOT/err")"
 	expect_eq "$(files_of "$TMP_ROOT/remote-b")" "$before" "remote files after a push that failed"
-	rm -f "$TMP_ROOT/mnt/fill"
+	# Remote indexes that cannot go to the full cache are kept in memory
+	# for the command (the real binary: its needs stay in memory).
+	rm -rf .lmdata/state/remote-origin/idx
+	mkdir .lmdata/state/remote-origin/idx 2>/dev/null || true
+	dd if=/dev/zero of="$TMP_ROOT/mnt/fill2" bs=1k status=none 2>/dev/null || true
+	(lmdata status -c >"$TMP_ROOT/out" 2>"$TMP_ROOT/err") && grep -q "big.bin" "$TMP_ROOT/out" ||
+		fail "status -c with a full index cache: $(cat "$TMP_ROOT/err")"
+	[ -z "$(ls -A .lmdata/state/remote-origin/idx 2>/dev/null | grep -v '^\.' || true)" ] ||
+		note "some indexes were cached on the full disk: $(ls .lmdata/state/remote-origin/idx)"
+	rm -f "$TMP_ROOT/mnt/fill" "$TMP_ROOT/mnt/fill2"
 	(spilling push --all-commits >/dev/null) || fail "push once there is space again"
 else
 	note "SKIP (full disk part): cannot mount tmpfs"
