@@ -14,10 +14,12 @@
  * used, and a damaged one can be deleted at any time.
  *
  * Packs not in any layer are searched one by one.  When a writer ends
- * with LMD_MIDX_MIN_PACKS or more of them (lmd__store_maintain), they are
- * merged into a new layer together with every layer at most twice the size
- * of what is merged so far (smallest first): layers grow geometrically, so
- * there are O(log packs) of them and each entry is rewritten O(log) times.
+ * with LMD_MIDX_MIN_PACKS or more of them (lmd__store_maintain), or seals
+ * that many during a long write (lmd__store_layer_now, whose layer the
+ * writer's own store uses at once), they are merged into a new layer
+ * together with every layer at most twice the size of what is merged so
+ * far (smallest first): layers grow geometrically, so there are
+ * O(log packs) of them and each entry is rewritten O(log) times.
  * The new layer is renamed into place before the layers it replaces are
  * deleted; a reader that sees both uses the biggest and skips any layer
  * that overlaps one it already uses.
@@ -601,7 +603,7 @@ static uint64_t idx_count(lmd_store *s, const lmd_oid *pid)
 	return n;
 }
 
-int lmd__store_maintain(lmd_store *s)
+static int maintain(lmd_store *s, lmd_oid *ret_built, bool *ret_any)
 {
 	struct lmd_midx_scan sc;
 	lmd_oid *indiv = NULL, built = { { 0 } };
@@ -632,6 +634,8 @@ int lmd__store_maintain(lmd_store *s)
 		}
 		if ((r = build(s, indiv, nindiv, sc.layers + sc.nlayers - nsel, nsel, &built)) < 0)
 			goto done;
+		*ret_any = lmd_oid_cmp(&built, &(lmd_oid){ { 0 } }) != 0;
+		*ret_built = built;
 	}
 	for (uint32_t i = 0; i < sc.nunused; i++) {
 		char hex[LMD_OID_HEXSZ + 1], *p;
@@ -650,6 +654,124 @@ done:
 	free(indiv);
 	lmd__midx_scan_release(&sc);
 	return r;
+}
+
+int lmd__store_maintain(lmd_store *s)
+{
+	lmd_oid built;
+	bool any = false;
+	return maintain(s, &built, &any);
+}
+
+/* Is pack id in layer m's table of packs (sorted by id)? */
+static bool layer_has_pack(const struct lmd_midx *m, const lmd_oid *id)
+{
+	uint32_t lo = 0, hi = m->npacks;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		int c = memcmp(lmd__midx_pack(m, mid), id->id, 32);
+		if (c == 0)
+			return true;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+/*
+ * Use the layer just written (and stop using the layers it replaced):
+ * its packs are then found with one binary search, not one each.
+ */
+static int adopt_built(lmd_store *s, const lmd_oid *id)
+{
+	char hex[LMD_OID_HEXSZ + 1], *path;
+	struct lmd_midx m;
+	struct pk *tab = NULL;
+	struct lmd_midx *nm;
+	uint32_t n, w;
+	int r;
+
+	lmd_oid_fmt(hex, id);
+	if (!(path = lmd_asprintf("%s/%s.midx", s->packdir, hex)))
+		return -ENOMEM;
+	r = lmd__midx_map(path, id, &m);
+	free(path);
+	if (r < 0)
+		return r;
+	/* Each of its packs is a pack of this store: its number. */
+	pthread_rwlock_rdlock(&s->lock);
+	n = s->npacks;
+	if ((tab = lmd_calloc(n + 1, sizeof(*tab))))
+		for (uint32_t i = 0; i < n; i++) {
+			tab[i].id = s->packs[i].id;
+			tab[i].size = i;
+		}
+	pthread_rwlock_unlock(&s->lock);
+	if (!tab || !(m.gpack = lmd_calloc(m.npacks, sizeof(*m.gpack)))) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	qsort(tab, n, sizeof(*tab), pk_cmp);
+	for (uint32_t k = 0; k < m.npacks; k++) {
+		lmd_oid pid;
+		uint32_t at;
+		memcpy(pid.id, lmd__midx_pack(&m, k), 32);
+		at = pk_find(tab, n, &pid);
+		if (at == n || lmd_oid_cmp(&tab[at].id, &pid)) {
+			r = LMD_EMISSING;   /* a pack this store has not loaded: leave things be */
+			goto fail;
+		}
+		m.gpack[k] = (uint32_t)tab[at].size;
+	}
+	free(tab);
+	tab = NULL;
+
+	pthread_rwlock_wrlock(&s->lock);
+	if (!(nm = lmd_reallocarray(s->midx, s->nmidx + 1, sizeof(*nm)))) {
+		pthread_rwlock_unlock(&s->lock);
+		r = -ENOMEM;
+		goto fail;
+	}
+	s->midx = nm;
+	/* The layers merged into it go (layers never share a pack)... */
+	for (uint32_t i = w = 0; i < s->nmidx; i++) {
+		lmd_oid first;
+		memcpy(first.id, lmd__midx_pack(&s->midx[i], 0), 32);
+		if (layer_has_pack(&m, &first))
+			lmd__midx_unmap(&s->midx[i]);
+		else
+			s->midx[w++] = s->midx[i];
+	}
+	/* ...it joins, biggest first... */
+	for (s->nmidx = w; w > 0 && s->midx[w - 1].count < m.count; w--)
+		s->midx[w] = s->midx[w - 1];
+	s->midx[w] = m;
+	s->nmidx++;
+	/* ...and its packs are no longer searched one by one. */
+	for (uint32_t k = 0; k < m.npacks; k++)
+		s->packs[m.gpack[k]].covered = true;
+	for (uint32_t i = w = 0; i < s->nindiv; i++)
+		if (!s->packs[s->indiv[i]].covered)
+			s->indiv[w++] = s->indiv[i];
+	s->nindiv = w;
+	pthread_rwlock_unlock(&s->lock);
+	return 0;
+fail:
+	free(tab);
+	lmd__midx_unmap(&m);
+	return r;
+}
+
+void lmd__store_layer_now(lmd_store *s)
+{
+	lmd_oid built;
+	bool any = false;
+	if (s->midx_dirty || !lmd__store_wants_layer(s))
+		return;
+	if (maintain(s, &built, &any) < 0 || (any && adopt_built(s, &built) < 0))
+		lmd_error_clear();   /* a cache: only lookups stay slower */
 }
 
 bool lmd__store_wants_layer(lmd_store *s)

@@ -306,6 +306,8 @@ static int seal_pack(lmd_packer *p)
 		if ((r = session_add(p->s->session, &p->meta_ents[i].id, p->meta_ents[i].type)) < 0)
 			return r;
 	p->nents = 0;
+	/* A long write seals many packs: index them as it goes. */
+	lmd__store_layer_now(p->s);
 	return 0;
 fail:
 	free(path);

@@ -111,6 +111,13 @@ int lmd_store_verify_pack(lmd_store *s, uint32_t pack, lmd_zctx *z, lmd_bad_cb b
 int lmd__store_maintain(lmd_store *s);
 /* Would lmd__store_maintain write an index (enough packs searched one by one)? */
 bool lmd__store_wants_layer(lmd_store *s);
+/*
+ * During a write, under the writer lock: when enough packs sealed so far
+ * are searched one by one, write their multi-pack index and use it in
+ * this store at once, so that lookups stay cheap however many packs a
+ * long add or fetch seals.  Errors only leave lookups slower.
+ */
+void lmd__store_layer_now(lmd_store *s);
 /* fsck: check the multi-pack indexes in use against their checksum;
  * cb gets each damaged one's path (and whether it was removed). */
 typedef void (*lmd_midx_bad_cb)(const char *path, bool removed, void *payload);

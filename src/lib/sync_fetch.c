@@ -22,9 +22,9 @@
  * A chunk is deduplicated by the store itself: once its block has gone to
  * the packer, lmd_store_has sees it (the packer's session set until the
  * pack is sealed, its index after), so a later batch skips it; within a
- * batch, a set of the batch's ids.  So that looking every chunk up stays
- * cheap however many packs the fetch seals, they get multi-pack indexes
- * as it goes (reindex).
+ * batch, a set of the batch's ids.  Looking every chunk up stays cheap
+ * however many packs the fetch seals: the store indexes them as they are
+ * sealed (lmd__store_layer_now).
  *
  * Memory, however many chunks the datasets have: the metadata walk's few
  * ids per file (the current and next level, a set of every tree, file id
@@ -527,41 +527,12 @@ done:
 
 /* ---- chunks, in batches ---- */
 
-/*
- * Every chunk is looked up in the store, and the packs this fetch seals
- * are searched one by one until a multi-pack index covers them: a fetch
- * of a few TiB would make that thousands of searches per chunk.  Once
- * enough packs are uncovered, seal, index them (midx.c) and reopen the
- * store, which takes up the new index (as fsck reopens it).
- */
-static int reindex(struct fetch_ctx *c)
-{
-	int rc;
-
-	if (!lmd__store_wants_layer(c->s))
-		return 0;
-	if ((rc = lmd_packer_finish(c->pk)) < 0)
-		return rc;
-	lmd_packer_free(c->pk);
-	c->pk = NULL;
-	if (lmd__store_maintain(c->s) < 0) {
-		lmd_error_clear();   /* a cache: only lookups stay slower */
-	} else {
-		lmd_store_free(c->r->store);
-		c->r->store = NULL;
-		c->s = NULL;
-		if ((rc = lmd__repo_store(c->r, &c->s)) < 0)
-			return rc;
-	}
-	return lmd_packer_new(c->s, &c->pk);
-}
-
 static int flush_batch(struct fetch_ctx *c)
 {
 	int rc = fetch_level(c, &c->batch, true);
 	c->batch.n = 0;
 	lmd_oidset_clear(&c->in_batch);
-	return rc < 0 ? rc : reindex(c);
+	return rc;
 }
 
 /* A chunk some file needs: counted, and fetched with its batch if missing. */

@@ -4,7 +4,7 @@
 # three missing chunks at a time (and spills its count's chunk ids after
 # three), so a dataset of a few hundred chunks takes hundreds of batches;
 # with LMDATA_TEST_PACK_TARGET=1 each block it receives is a pack, so it
-# also gives its packs multi-pack indexes (and reopens the store) as it goes.
+# also gives its packs multi-pack indexes as it seals them (the packer).
 # The data shares chunks every way: across files, across versions, a file
 # copied, a file that is one chunk of another (its file id is that chunk's
 # id), a big file's chunk list in parts.  Each fetch through tiny batches

@@ -327,3 +327,50 @@ Test(midx, reads_under_a_low_descriptor_limit)
 	lmd_store_free(s);
 	free_objs(v, N);
 }
+
+/*
+ * One long write (one packer, hundreds of packs): the store indexes the
+ * packs it seals as it goes and uses those layers at once, so at no point
+ * are more than a few dozen packs searched one by one; every object is
+ * found all along, with its bytes, before and after a reopen.
+ */
+Test(midx, long_write_indexes_as_it_goes)
+{
+	enum { N = 900 };
+	obj *v = make_objs(21, N);
+	lmd_store *s = open_store();
+	lmd_packer *p = NULL;
+	unsigned layers;
+
+	cr_assert_eq(lmd_packer_new(s, &p), 0, "%s", lmd_error_last());
+	for (size_t i = 0; i < N; i++) {
+		cr_assert_eq(lmd_packer_put(p, LMD_OBJ_DATA, &v[i].id, v[i].data, v[i].len), 0, "%s",
+			     lmd_error_last());
+		/* never a backlog of packs without an index */
+		cr_assert(!lmd__store_wants_layer(s) || i % 50 != 49, "object %zu: packs not indexed", i);
+		if (i % 150 == 149)
+			for (size_t k = 0; k <= i; k++)
+				cr_assert(lmd_store_has(s, &v[k].id, LMD_OBJ_DATA), "object %zu lost at %zu", k, i);
+	}
+	cr_assert_eq(lmd_packer_finish(p), 0, "finish: %s", lmd_error_last());
+	lmd_packer_free(p);
+	cr_assert(!lmd__store_wants_layer(s), "packs left without an index");
+	check_all(s, v, N);
+	layers = count_files(".midx", NULL, 0);
+	cr_assert(layers >= 1 && layers <= 6, "%u multi-pack indexes for %u packs", layers,
+		  count_files(".pack", NULL, 0));
+	cr_assert_geq(count_files(".pack", NULL, 0), 200u, "the test wants many packs");
+	cr_assert_eq(lmd__store_maintain(s), 0, "maintain: %s", lmd_error_last());
+	lmd_store_free(s);
+
+	s = open_store();
+	check_all(s, v, N);
+	cr_assert_eq(lmd__store_check_midx(s, false, no_bad, NULL), 0);
+	{
+		size_t total = 0;
+		cr_assert_eq(lmd_store_foreach(s, count_cb, &total), 0, "%s", lmd_error_last());
+		cr_assert_eq(total, (size_t)N);
+	}
+	lmd_store_free(s);
+	free_objs(v, N);
+}
