@@ -189,6 +189,22 @@ $OUT"
 }
 
 # gen_file PATH SIZE SEED: deterministic pseudo-random bytes, written fast.
+# store_object_ids REPO: "id type" of every object the indexes of REPO's
+# store list, sorted (to compare two stores' contents).
+store_object_ids() {
+	python3 - "$1" <<'PY' || fail "cannot read the indexes of $1"
+import glob, struct, sys
+ids = set()
+for ip in glob.glob(sys.argv[1] + "/.lmdata/cache/packs/*.idx"):
+    d = open(ip, "rb").read()
+    n = struct.unpack_from("<I", d, 8)[0]
+    for i in range(n):
+        e = d[48 + 1024 + 56 * i: 48 + 1024 + 56 * (i + 1)]
+        ids.add("%s %d" % (e[:32].hex(), e[52]))
+print("\n".join(sorted(ids)))
+PY
+}
+
 gen_file() {
 	python3 - "$1" "$2" "$3" <<'EOF' || fail "cannot generate $1"
 import random, sys

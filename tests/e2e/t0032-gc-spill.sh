@@ -11,19 +11,7 @@ case $LMDATA_HOOKS in /*) ;; *) LMDATA_HOOKS=$PWD/$LMDATA_HOOKS ;; esac
 spilling() { LMDATA_TEST_GC_IDS=64 timeout -k 5 "$E2E_CMD_TIMEOUT" "$LMDATA_HOOKS" "$@"; }
 export LMDATA_GC_GRACE_SECONDS=0
 
-# Every object id in a store's indexes, sorted.
-ids_py='
-import glob, struct, sys
-ids = set()
-for ip in glob.glob(sys.argv[1] + "/.lmdata/cache/packs/*.idx"):
-    d = open(ip, "rb").read()
-    n = struct.unpack_from("<I", d, 8)[0]
-    for i in range(n):
-        e = d[48 + 1024 + 56 * i: 48 + 1024 + 56 * (i + 1)]
-        ids.add("%s %d" % (e[:32].hex(), e[52]))
-print("\n".join(sorted(ids)))
-'
-object_ids() { python3 -c "$ids_py" "$1"; }
+object_ids() { store_object_ids "$1"; }
 
 new_lmdata_repo repo
 commit_all init

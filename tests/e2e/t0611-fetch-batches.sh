@@ -25,19 +25,7 @@ batched() { LMDATA_TEST_FETCH_BATCH=3 LMDATA_TEST_PACK_TARGET=1 timeout -k 5 "$E
 small_blocks() { LMDATA_TEST_BLOCK_TARGET=40000 timeout -k 5 "$E2E_CMD_TIMEOUT" "$LMDATA_HOOKS" "$@"; }
 parts() { LMDATA_TEST_PART_CHUNKS=16 small_blocks "$@"; }
 
-# "id type" of every object in the store of repo $1, sorted.
-ids_py='
-import glob, struct, sys
-ids = set()
-for ip in glob.glob(sys.argv[1] + "/.lmdata/cache/packs/*.idx"):
-    d = open(ip, "rb").read()
-    n = struct.unpack_from("<I", d, 8)[0]
-    for i in range(n):
-        e = d[48 + 1024 + 56 * i: 48 + 1024 + 56 * (i + 1)]
-        ids.add("%s %d" % (e[:32].hex(), e[52]))
-print("\n".join(sorted(ids)))
-'
-object_ids() { python3 -c "$ids_py" "$1"; }
+object_ids() { store_object_ids "$1"; }
 
 # chunk_ids FILE STORE: the ids of FILE's chunks in order, found by
 # matching its bytes against the lengths and ids of the store's chunks.
